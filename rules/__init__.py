@@ -1,0 +1,40 @@
+"""A legal-rules engine for Kazakhstan's child-safety law.
+
+The pipeline, one module per arrow::
+
+    provisions/*.law --parser--> syntax.Module --checker--> RuleSet --evaluator(case)--> Decision
+                                                                |-- compile: closures, Kleene logic
+                                                                '-- facts: pydantic case model
+
+Use it like this::
+
+    import rules
+    bill = rules.load()                       # the bundled bill
+    decision = bill.evaluate({"offence": {"date": "2024-07-01", "kind": "battery"},
+                              "victim": {"age": 10}})
+    decision.outcome("reconciliation")        # forbidden, with the provisions behind it
+"""
+
+from __future__ import annotations
+
+from .loader import bundled_path, check, load, parse
+from .facts import CaseError
+from .results import (
+    Conclusion,
+    Conflict,
+    Decision,
+    Explanation,
+    Outcome,
+    ProvisionTrace,
+    Undetermined,
+)
+from .ruleset import RuleSet
+from .source import Diagnostic, RulesError, RuleSetError, Span
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CaseError", "Conclusion", "Conflict", "Decision", "Diagnostic", "Explanation", "Outcome",
+    "ProvisionTrace", "RuleSet", "RuleSetError", "RulesError", "Span", "Undetermined",
+    "__version__", "bundled_path", "check", "load", "parse",
+]

@@ -1,0 +1,375 @@
+"""RuleSet x case -> Decision: the reference interpreter.
+
+Three steps, each a method below:
+1. *applicability*: every provision is in force or not on the governing date, and its conditions
+   hold, fail, or are unknown (Kleene logic over compiled closures);
+2. *priorities*: candidates set aside by an applying `overrides`, or made uncertain by one that
+   may apply;
+3. *combination*: per action and conclusion, the outcome that holds for every completion of the
+   unknown facts, or else "undetermined" with the facts it needs; contradictions are conflicts.
+
+Soundness is the invariant: whatever is reported as determined stays so for any values of the
+unknown facts (property-tested in tests/test_soundness.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from .compile import Compiled, Compiler, Env, Unknown, merge
+from .facts import CaseLoader
+from .results import Decision
+from .ruleset import ConclusionOutcome, Provision, RuleSet
+
+_RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
+_CONFIDENCE = ("confirmed", "secondary", "uncertain")
+
+
+@dataclass(frozen=True, slots=True)
+class _OutcomePlan:
+    key: tuple[str, str]            # ("action", name) or ("conclusion", name)
+    modality: str                   # required / forbidden / permitted, or "" for conclusions
+    args: tuple[tuple[str, Compiled], ...]
+    value: Compiled | None
+
+
+@dataclass(frozen=True, slots=True)
+class _ProvisionPlan:
+    provision: Provision
+    conditions: tuple[tuple[bool, Compiled], ...]   # (is_unless, condition)
+    outcomes: tuple[_OutcomePlan, ...]
+    sources: tuple[str, ...]
+    window: tuple[dt.date | None, dt.date | None]    # dates of acts it reaches (inclusive)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    provision: str
+    modality: str
+    value: Any
+    args: dict[str, Any]
+    needs: frozenset[str] | None    # None: certain; otherwise what would settle it
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+class Evaluator:
+    """Evaluates cases against one rule set; built once per rule set (see `RuleSet.evaluator`)."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        compiler = Compiler({name: d.expr for name, d in ruleset.definitions.items()})
+        self.compiler = compiler
+        self.loader = CaseLoader(ruleset, compiler)
+        self.plans = tuple(self._plan(p, compiler) for p in ruleset.provisions)
+        self._overriders: dict[str, list[tuple[int, frozenset[tuple[str, str]]]]] = {}
+        index = {p.provision.id: i for i, p in enumerate(self.plans)}
+        keys = [frozenset(o.key for o in plan.outcomes) for plan in self.plans]
+        for i, plan in enumerate(self.plans):
+            for target in plan.provision.overrides:
+                j = index[target]
+                self._overriders.setdefault(target, []).append((i, keys[i] & keys[j]))
+        governing = ruleset.governing_date
+        fact = ruleset.facts.get(governing) if governing else None
+        self._governing = governing
+        self._date_domain = (fact.low, fact.high) if fact else (None, None)
+
+    @staticmethod
+    def _plan(provision: Provision, compiler: Compiler) -> _ProvisionPlan:
+        conditions = tuple((c.kind == "unless", compiler.compile(c.expr))
+                           for c in provision.conditions)
+        outcomes = []
+        for outcome in provision.outcomes:
+            if isinstance(outcome, ConclusionOutcome):
+                outcomes.append(_OutcomePlan(("conclusion", outcome.name), "", (),
+                                             compiler.compile(outcome.value)))
+            else:
+                args = tuple((name, compiler.compile(expr)) for name, expr in outcome.args)
+                outcomes.append(_OutcomePlan(("action", outcome.action), outcome.modality, args,
+                                             None))
+        low = None if provision.effect == "improves" else provision.start
+        return _ProvisionPlan(provision, conditions, tuple(outcomes),
+                              tuple(c.short for c in provision.sources), (low, provision.end))
+
+    # ---- step 1: applicability ----------------------------------------------------------------
+
+    def _in_force(self, plan: _ProvisionPlan, date: Any) -> Any:
+        low, high = plan.window
+        if not isinstance(date, Unknown):
+            return (low is None or date >= low) and (high is None or date <= high)
+        d_low, d_high = self._date_domain
+        inside = (low is None or (d_low is not None and d_low >= low)) and \
+                 (high is None or (d_high is not None and d_high <= high))
+        if inside:
+            return True
+        disjoint = (high is not None and d_low is not None and d_low > high) or \
+                   (low is not None and d_high is not None and d_high < low)
+        return False if disjoint else date
+
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
+        env = self.loader.load(case)
+        if isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
+        if as_of is not None:
+            date: Any = as_of
+            source = "as_of"
+        elif self._governing and self._governing in env:
+            date = env[self._governing]
+            source = "offence date"
+        else:
+            date = Unknown(frozenset((self._governing,)) if self._governing else frozenset())
+            source = "unknown"
+        statuses, traces = self._applicability(env, date)
+        candidates, set_aside = self._priorities(env, statuses)
+        decision = self._combine(env, candidates, set_aside, statuses, traces)
+        decision["as_of"] = None if isinstance(date, Unknown) else date
+        decision["as_of_source"] = source
+        return Decision.model_validate(decision)
+
+    def _applicability(self, env: Env, date: Any) -> tuple[list[Any], list[list[Any]]]:
+        statuses: list[Any] = []
+        traces: list[list[Any]] = []
+        for plan in self.plans:
+            in_force = self._in_force(plan, date)
+            values = [in_force]
+            status: Any = in_force
+            for is_unless, condition in plan.conditions:
+                value = condition(env)
+                values.append(value)
+                holds = (not value) if (is_unless and not isinstance(value, Unknown)) else value
+                if holds is False or status is False:
+                    status = False
+                elif isinstance(holds, Unknown):
+                    status = holds if status is True else merge(status, holds)
+            statuses.append(status)
+            traces.append(values)
+        return statuses, traces
+
+    # ---- step 2: priorities ---------------------------------------------------------------------
+
+    def _priorities(self, env: Env, statuses: list[Any]) -> tuple[
+            dict[tuple[str, str], list[_Candidate]], dict[tuple[str, str], dict[str, list[str]]]]:
+        candidates: dict[tuple[str, str], list[_Candidate]] = {}
+        set_aside: dict[tuple[str, str], dict[str, list[str]]] = {}
+        for i, plan in enumerate(self.plans):
+            status = statuses[i]
+            if status is False:
+                continue
+            pid = plan.provision.id
+            needs = status.needs if isinstance(status, Unknown) else None
+            overriders = self._overriders.get(pid, ())
+            for outcome in plan.outcomes:
+                cand_needs = needs
+                beaten_by = []
+                for j, shared in overriders:
+                    if outcome.key not in shared:
+                        continue
+                    other = statuses[j]
+                    if other is True:
+                        beaten_by.append(self.plans[j].provision.id)
+                    elif isinstance(other, Unknown):
+                        cand_needs = (cand_needs or frozenset()) | other.needs
+                if beaten_by:
+                    if needs is None:
+                        entry = set_aside.setdefault(outcome.key, {})
+                        entry.setdefault(pid, []).extend(beaten_by)
+                    continue
+                args = {name: arg(env) for name, arg in outcome.args}
+                value = outcome.value(env) if outcome.value is not None else None
+                candidates.setdefault(outcome.key, []).append(
+                    _Candidate(pid, outcome.modality, value, args, cand_needs))
+        return candidates, set_aside
+
+    # ---- step 3: combination ------------------------------------------------------------------
+
+    def _combine(self, env: Env, candidates: dict[tuple[str, str], list[_Candidate]],
+                 set_aside: dict[tuple[str, str], dict[str, list[str]]], statuses: list[Any],
+                 traces: list[list[Any]]) -> dict[str, Any]:
+        outcomes: list[dict[str, Any]] = []
+        conclusions: list[dict[str, Any]] = []
+        undetermined: list[dict[str, Any]] = []
+        conflicts: list[dict[str, Any]] = []
+        for key in sorted(candidates):
+            kind, name = key
+            asides = set_aside.get(key, {})
+            if kind == "action":
+                self._combine_action(name, candidates[key], asides, outcomes, undetermined,
+                                     conflicts)
+            else:
+                self._combine_conclusion(name, candidates[key], asides, conclusions,
+                                         undetermined, conflicts)
+        explanation = self._explain(env, statuses, traces, set_aside)
+        return {"outcomes": outcomes, "conclusions": conclusions, "undetermined": undetermined,
+                "conflicts": conflicts, "explanation": explanation}
+
+    def _meta(self, ids: list[str]) -> tuple[list[str], str]:
+        sources: list[str] = []
+        rank = 0
+        for pid in ids:
+            provision = self.ruleset.by_id[pid]
+            rank = max(rank, _RANK[provision.confidence])
+            for citation in provision.sources:
+                if citation.short not in sources:
+                    sources.append(citation.short)
+        return sources, _CONFIDENCE[rank]
+
+    def _combine_action(self, action: str, cands: list[_Candidate], asides: dict[str, list[str]],
+                        outcomes: list[dict[str, Any]], undetermined: list[dict[str, Any]],
+                        conflicts: list[dict[str, Any]]) -> None:
+        certain = [c for c in cands if c.needs is None]
+        uncertain = [c for c in cands if c.needs is not None]
+        certain_modalities = {c.modality for c in certain}
+        if _combined(certain_modalities) == "conflict":
+            conflicts.append({
+                "action": action,
+                "items": [{"provision": c.provision, "modality": c.modality} for c in certain],
+                "message": f"{action}: " + " / ".join(f"{c.provision} {c.modality}"
+                                                      for c in certain)
+                + " with no priority between them"})
+            return
+        possible = {_combined(certain_modalities | set(extra))
+                    for extra in _subsets({c.modality for c in uncertain})}
+        needs: set[str] = set()
+        for c in uncertain:
+            needs |= c.needs or frozenset()
+        for c in cands:
+            for value in c.args.values():
+                if isinstance(value, Unknown):
+                    needs |= value.needs
+        if len(possible) == 1 and not needs:
+            final = possible.pop()
+            if final == "none":
+                return
+            args: dict[str, Any] = {}
+            for c in certain:
+                for arg, value in c.args.items():
+                    if arg in args and args[arg] != _jsonable(value):
+                        conflicts.append({
+                            "action": action,
+                            "items": [{"provision": c.provision, "modality": c.modality}
+                                      for c in certain],
+                            "message": f"{action}: provisions give different {arg}: "
+                            f"{args[arg]} and {_jsonable(value)}"})
+                        return
+                    args[arg] = _jsonable(value)
+            ids = [c.provision for c in certain]
+            sources, confidence = self._meta(ids)
+            outcomes.append({"action": action, "modality": final, "args": args,
+                             "provisions": ids, "set_aside": sorted(asides),
+                             "sources": sources, "confidence": confidence})
+            return
+        undetermined.append({"action": action, "needs": sorted(needs),
+                             "possible": sorted(possible),
+                             "provisions": [c.provision for c in cands]})
+
+    def _combine_conclusion(self, name: str, cands: list[_Candidate],
+                            asides: dict[str, list[str]], conclusions: list[dict[str, Any]],
+                            undetermined: list[dict[str, Any]],
+                            conflicts: list[dict[str, Any]]) -> None:
+        many = self.ruleset.conclusions[name].many
+        by_value: dict[Any, list[_Candidate]] = {}
+        unknown_values: list[_Candidate] = []
+        for c in cands:
+            if isinstance(c.value, Unknown):
+                unknown_values.append(c)
+            else:
+                by_value.setdefault(c.value, []).append(c)
+        certain_values = [v for v, cs in by_value.items() if any(c.needs is None for c in cs)]
+        if not many and len(certain_values) > 1:
+            items = [{"provision": c.provision, "value": _jsonable(c.value)} for c in cands
+                     if c.needs is None and not isinstance(c.value, Unknown)]
+            conflicts.append({"conclusion": name, "items": items,
+                              "message": f"{name}: " + " / ".join(
+                                  f"{i['provision']} gives {i['value']}" for i in items)
+                              + " with no priority between them"})
+            return
+        settled = many or (len(by_value) <= 1 and not unknown_values)
+        for value, cs in by_value.items():
+            certain = [c for c in cs if c.needs is None]
+            if certain and settled:
+                ids = [c.provision for c in certain]
+                sources, confidence = self._meta(ids)
+                conclusions.append({"name": name, "value": _jsonable(value), "provisions": ids,
+                                    "set_aside": sorted(asides), "sources": sources,
+                                    "confidence": confidence})
+            elif settled:
+                undetermined.append({"conclusion": name, "value": _jsonable(value),
+                                     "needs": _needs(cs), "possible": [str(_jsonable(value)),
+                                                                       "none"],
+                                     "provisions": [c.provision for c in cs]})
+        if not settled:
+            possible = sorted(str(_jsonable(v)) for v in by_value)
+            if not certain_values:
+                possible.append("none")
+            undetermined.append({"conclusion": name, "needs": _needs(cands),
+                                 "possible": possible,
+                                 "provisions": [c.provision for c in cands]})
+        elif unknown_values:
+            undetermined.append({"conclusion": name, "needs": _needs(unknown_values),
+                                 "provisions": [c.provision for c in unknown_values]})
+
+    # ---- explanation --------------------------------------------------------------------------
+
+    def _explain(self, env: Env, statuses: list[Any], traces: list[list[Any]],
+                 set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
+        facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
+        beaten: dict[str, set[str]] = {}
+        for entry in set_aside.values():
+            for loser, winners in entry.items():
+                beaten.setdefault(loser, set()).update(winners)
+        provisions = []
+        for plan, status, values in zip(self.plans, statuses, traces):
+            provision = plan.provision
+            conditions = []
+            failed = []
+            in_force = values[0]
+            if in_force is False:
+                failed.append("not in force on the governing date")
+            for condition, value in zip(provision.conditions, values[1:]):
+                shown = "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
+                conditions.append({"kind": condition.kind, "text": condition.text,
+                                   "value": shown,
+                                   "facts": {f: facts.get(f) for f in condition.facts}})
+                if (condition.kind == "if" and value is False) or \
+                        (condition.kind == "unless" and value is True):
+                    failed.append(f"{condition.kind} {condition.text}")
+            provisions.append({
+                "id": provision.id, "title": provision.title,
+                "status": "applies" if status is True else (
+                    "does_not_apply" if status is False else "undetermined"),
+                "in_force": "unknown" if isinstance(in_force, Unknown) else (
+                    "true" if in_force else "false"),
+                "conditions": conditions, "failed": failed,
+                "set_aside_by": sorted(beaten.get(provision.id, ())),
+                "needs": sorted(status.needs) if isinstance(status, Unknown) else [],
+                "sources": list(plan.sources), "confidence": provision.confidence,
+                "quote": provision.quote})
+        return {"facts": facts, "provisions": provisions}
+
+
+def _needs(cands: list[_Candidate]) -> list[str]:
+    needs: set[str] = set()
+    for c in cands:
+        needs |= c.needs or frozenset()
+        if isinstance(c.value, Unknown):
+            needs |= c.value.needs
+    return sorted(needs)
+
+
+def _combined(modalities: set[str]) -> str:
+    if "forbidden" in modalities and modalities & {"required", "permitted"}:
+        return "conflict"
+    for modality in ("required", "permitted", "forbidden"):
+        if modality in modalities:
+            return modality
+    return "none"
+
+
+def _subsets(items: set[str]) -> list[tuple[str, ...]]:
+    ordered = sorted(items)
+    return [combo for size in range(len(ordered) + 1) for combo in combinations(ordered, size)]
