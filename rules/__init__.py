@@ -17,8 +17,8 @@ Use it like this::
 
 from __future__ import annotations
 
-from .loader import bundled_path, check, load, parse
 from .facts import CaseError
+from .loader import bundled_path, check, load, parse
 from .results import (
     Conclusion,
     Conflict,

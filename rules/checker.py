@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Literal, cast
 
 from . import core
 from . import syntax as s
@@ -22,6 +23,7 @@ from .ruleset import (
     ConclusionKind,
     ConclusionOutcome,
     Condition,
+    Confidence,
     Definition,
     DeonticOutcome,
     Fact,
@@ -152,7 +154,8 @@ class _Checker:
     def _type_facts(self) -> None:
         for path, decl in self._fact_syntax.items():
             type_ = self._type(decl.type, path)
-            low = high = None
+            low: Any = None
+            high: Any = None
             if isinstance(decl.type, (s.IntType, s.DateType)):
                 low, high = decl.type.low, decl.type.high
                 if low is not None and high is not None and low > high:
@@ -195,7 +198,7 @@ class _Checker:
         if name in self.definitions:
             return self.definitions[name]
         if name in self._in_progress:
-            loop = self._in_progress[self._in_progress.index(name):] + [name]
+            loop = [*self._in_progress[self._in_progress.index(name):], name]
             self.diagnostics.error("definition_cycle",
                                    "definitions refer to each other in a loop: "
                                    + " -> ".join(loop), self._define_syntax[name].span)
@@ -258,7 +261,7 @@ class _Checker:
             path.append(node)
             for nxt in graph.get(node, ()):
                 if state.get(nxt) == 1:
-                    loop = path[path.index(nxt):] + [nxt]
+                    loop = [*path[path.index(nxt):], nxt]
                     self.diagnostics.error("override_cycle", "provisions override each other in a "
                                            "loop: " + " -> ".join(loop), spans[nxt].id_span)
                 elif nxt in graph and nxt not in state:
@@ -287,11 +290,11 @@ class _Checker:
                                        "confidence and the date it enters into force")
         sources = tuple(self._citation(c.value) for c in by_kind.get("source", [])
                         if isinstance(c.value, s.SourceRef))
-        confidence = "uncertain"
+        confidence: Confidence = "uncertain"
         if "confidence" in by_kind:
             clause = by_kind["confidence"][0]
             if clause.value in CONFIDENCES:
-                confidence = str(clause.value)
+                confidence = clause.value
             else:
                 self.diagnostics.error("bad_confidence", f"unknown confidence `{clause.value}`",
                                        clause.span, "expected confirmed, secondary or uncertain",
@@ -304,7 +307,9 @@ class _Checker:
             if end is not None and end < start:
                 self.diagnostics.error("date_order", f"provision `{p.id}` leaves force ({end}) "
                                        f"before it enters into force ({start})", period.span)
-        effect = str(by_kind["effect"][0].value) if "effect" in by_kind else "neutral"
+        effect: Literal["worsens", "improves", "neutral"] = "neutral"
+        if "effect" in by_kind:
+            effect = cast(Literal["worsens", "improves"], by_kind["effect"][0].value)
         overrides: list[str] = []
         for clause in by_kind.get("overrides", []):
             for target, span in clause.value:  # type: ignore[attr-defined]
@@ -324,9 +329,9 @@ class _Checker:
         outcomes = tuple(o for o in (self._outcome(o, p.id) for o in p.outcomes) if o is not None)
         if len(self.diagnostics.errors) > errors_before:
             return None
-        return Provision(p.id, p.title, sources, confidence, str(by_kind.get("quote", [s.Clause(
-            "quote", "")])[0].value), start, end, effect, tuple(overrides), conditions,
-            outcomes, p.span)  # type: ignore[arg-type]
+        quote = str(by_kind["quote"][0].value) if "quote" in by_kind else ""
+        return Provision(p.id, p.title, sources, confidence, quote, start, end, effect,
+                         tuple(overrides), conditions, outcomes, p.span)
 
     def _citation(self, ref: s.SourceRef) -> Citation:
         if ref.act not in self.acts:
@@ -471,7 +476,7 @@ class _Checker:
                                    e.span)
             return core.Lit(0, _ERROR, e.span)
         args = tuple(self._expr(a, core.DATE, allow_defs) for a in e.args)
-        for arg, raw in zip(args, e.args):
+        for arg, raw in zip(args, e.args, strict=True):
             self._expect(arg, core.DATE, raw.span, f"an argument of `{e.function}`")
         return core.Call(e.function, args, span=e.span)  # type: ignore[arg-type]
 

@@ -73,7 +73,7 @@ class Compiler:
         self._definitions = definitions
         self._compiled_defs: dict[str, Compiled] = {}
 
-    def compile(self, expr: core.Expr) -> Compiled:  # noqa: C901 - one branch per node kind
+    def compile(self, expr: core.Expr) -> Compiled:
         if isinstance(expr, core.Lit):
             value = expr.value
             return lambda env: value

@@ -323,14 +323,14 @@ class Evaluator:
             for loser, winners in entry.items():
                 beaten.setdefault(loser, set()).update(winners)
         provisions = []
-        for plan, status, values in zip(self.plans, statuses, traces):
+        for plan, status, values in zip(self.plans, statuses, traces, strict=True):
             provision = plan.provision
             conditions = []
             failed = []
             in_force = values[0]
             if in_force is False:
                 failed.append("not in force on the governing date")
-            for condition, value in zip(provision.conditions, values[1:]):
+            for condition, value in zip(provision.conditions, values[1:], strict=True):
                 shown = "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
                 conditions.append({"kind": condition.kind, "text": condition.text,
                                    "value": shown,

@@ -36,7 +36,7 @@ class CaseError(RulesError):
 
 
 def _strict_date(value: Any) -> Any:
-    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
     if isinstance(value, str):
         try:
@@ -55,7 +55,7 @@ def _field_type(fact: Fact) -> Any:
     if kind == "text":
         return Annotated[Optional[str], Field(strict=True, min_length=1)]
     if kind == "enum":
-        return Optional[Literal[fact.type.values]]  # type: ignore[valid-type]
+        return Optional[Literal[fact.type.values]]
     bounds = []
     if fact.low is not None or fact.high is not None:
         bounds.append(BeforeValidator(_date_in_range(fact.low, fact.high)))
@@ -149,8 +149,8 @@ class CaseLoader:
             if stated is not None and stated != value:
                 problems.append((fact.path, f"is {stated}, but the facts it is computed from "
                                  f"give {value}"))
-            elif fact.low is not None and value < fact.low or \
-                    fact.high is not None and value > fact.high:
+            elif (fact.low is not None and value < fact.low) or \
+                    (fact.high is not None and value > fact.high):
                 inputs = ", ".join(sorted(p for p in env if p != fact.path))
                 problems.append((fact.path, f"computes to {value}, outside "
                                  f"{fact.low}..{fact.high} (check {inputs})"))

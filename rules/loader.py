@@ -8,7 +8,7 @@ from . import syntax
 from .checker import check_collect
 from .parser import parse_collect
 from .ruleset import RuleSet
-from .source import Diagnostic, RuleSetError
+from .source import Diagnostic, RuleSetError, Span
 
 
 def bundled_path() -> Path:
@@ -34,8 +34,7 @@ def read_sources(path: str | Path) -> dict[str, str]:
     return {str(f): f.read_text(encoding="utf-8") for f in files}
 
 
-def _nowhere(path: Path) -> "Span":
-    from .source import Span
+def _nowhere(path: Path) -> Span:
     return Span(str(path), 0, 0, 0, 0)
 
 

@@ -29,7 +29,7 @@ from .source import Diagnostic, Diagnostics, RuleSetError, Span
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
               "amendment")
-_TOP_LEVEL_LINE = re.compile(r"^(%s)\b" % "|".join(_TOP_LEVEL))
+_TOP_LEVEL_LINE = re.compile(r"^({})\b".format("|".join(_TOP_LEVEL)))
 
 _WORDS = {
     "NAME": "a name",
@@ -48,7 +48,8 @@ _WORDS = {
 def grammar_path() -> Path:
     """The grammar file, in the source tree or inside the installed wheel."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "grammar" / "law.lark", here.parent / "grammar" / "law.lark"):
+    for candidate in (here / "_data" / "grammar" / "law.lark",
+                      here.parent / "grammar" / "law.lark"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("grammar/law.lark not found next to the rules package")
@@ -127,11 +128,13 @@ def _diagnostic(error: UnexpectedInput, file: str, text: str) -> Diagnostic:
     line = getattr(error, "line", 1) or 1
     column = getattr(error, "column", 1) or 1
     if isinstance(error, UnexpectedCharacters):
-        found = text[error.pos_in_stream] if error.pos_in_stream < len(text) else "end of file"
+        position = error.pos_in_stream or 0
+        found = text[position] if position < len(text) else "end of file"
         expected = _expected(error.allowed or set())
         message = f"unexpected character {found!r}"
-        if re.match(r"\d{4}-\d{1,2}-\d{1,2}", text[error.pos_in_stream - 8: error.pos_in_stream + 10]):
-            message += "; a date is written with four-digit year, two-digit month and day, like 2024-06-16"
+        around = text[max(0, position - 8): position + 10]
+        if re.search(r"\d{4}-\d{1,2}-\d{1,2}", around):
+            message += "; write a date with a four-digit year and two-digit month and day"
         code = "syntax_unexpected_character"
     elif isinstance(error, UnexpectedToken):
         token = error.token
@@ -170,7 +173,7 @@ def _expected(names: set[str] | frozenset[str]) -> str:
             words.add(name.lower())
     ordered = sorted(words)
     if len(ordered) > 8:
-        ordered = ordered[:8] + ["..."]
+        ordered = [*ordered[:8], "..."]
     if len(ordered) <= 1:
         return "".join(ordered)
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]

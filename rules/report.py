@@ -9,6 +9,8 @@ Colour only where it carries meaning; plain text when piped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -28,7 +30,7 @@ def _confidence_mark(confidence: str) -> Text:
     return Text(mark, style="yellow" if mark else "")
 
 
-def _args(args: dict[str, object]) -> str:
+def _args(args: Mapping[str, object]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in args.items())
 
 

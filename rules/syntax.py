@@ -257,7 +257,8 @@ Outcome = Union[Deontic, Conclude]
 class Clause:
     """One clause before `then`, kept in written order so the checker can spot repeats."""
 
-    kind: Literal["source", "confidence", "quote", "in_force", "effect", "overrides", "if", "unless"]
+    kind: Literal["source", "confidence", "quote", "in_force", "effect", "overrides", "if",
+                  "unless"]
     value: object
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
