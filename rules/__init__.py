@@ -30,8 +30,8 @@ from .results import (
 )
 from .ruleset import RuleSet
 from .source import Diagnostic, RulesError, RuleSetError, Span
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CaseError", "Conclusion", "Conflict", "Decision", "Diagnostic", "Explanation", "Outcome",

@@ -81,7 +81,8 @@ class _Checker:
         if self.diagnostics.errors:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
-                       self.conclusions, provisions, self.governing, dict(sources))
+                       self.conclusions, provisions, self.governing, dict(sources),
+                       tuple(self.modules))
 
     # ---- pass 1: declarations ----------------------------------------------------------------
 

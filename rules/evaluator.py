@@ -15,6 +15,8 @@ unknown facts (property-tested in tests/test_soundness.py).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -23,6 +25,7 @@ from .compile import Compiled, Compiler, Env, Unknown, merge
 from .facts import CaseLoader
 from .results import Decision
 from .ruleset import ConclusionOutcome, Provision, RuleSet
+from .version import __version__
 
 _RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
 _CONFIDENCE = ("confirmed", "secondary", "uncertain")
@@ -112,7 +115,7 @@ class Evaluator:
         return False if disjoint else date
 
     def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
-        env = self.loader.load(case)
+        stated, env = self.loader.load(case)
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
         if as_of is not None:
@@ -129,6 +132,13 @@ class Evaluator:
         decision = self._combine(env, candidates, set_aside, statuses, traces)
         decision["as_of"] = None if isinstance(date, Unknown) else date
         decision["as_of_source"] = source
+        decision["case"] = stated
+        case_text = json.dumps(stated, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        decision["record"] = {
+            "rules_sha256": self.ruleset.fingerprint,
+            "case_sha256": hashlib.sha256(case_text.encode()).hexdigest(),
+            "engine_version": __version__,
+            "as_of": decision["as_of"]}
         return Decision.model_validate(decision)
 
     def _applicability(self, env: Env, date: Any) -> tuple[list[Any], list[list[Any]]]:
@@ -237,11 +247,15 @@ class Evaluator:
         needs: set[str] = set()
         for c in uncertain:
             needs |= c.needs or frozenset()
+        arg_needs: set[str] = set()
         for c in cands:
             for value in c.args.values():
                 if isinstance(value, Unknown):
-                    needs |= value.needs
-        if len(possible) == 1 and not needs:
+                    arg_needs |= value.needs
+        if uncertain and any(c.args != uncertain[0].args for c in cands):
+            arg_needs |= needs  # which arguments hold depends on which provisions apply
+        needs |= arg_needs
+        if len(possible) == 1 and not arg_needs:
             final = possible.pop()
             if final == "none":
                 return

@@ -109,7 +109,8 @@ class CaseLoader:
         self._derived = [(fact, compiler.compile(fact.derivation))
                          for fact in _derivation_order(ruleset) if fact.derivation is not None]
 
-    def load(self, case: Any) -> Env:
+    def load(self, case: Any) -> tuple[dict[str, Any], Env]:
+        """The case as stated (validated, JSON-ready) and the flat env with derived facts."""
         if isinstance(case, (str, bytes)):
             try:
                 case = json.loads(case)
@@ -128,6 +129,7 @@ class CaseLoader:
                 raise CaseError([(".".join(str(p) for p in e["loc"]), _reason(e))
                                  for e in error.errors()]) from None
         env: Env = {}
+        stated = _json_ready(data)
         for path, keys in self._paths:
             node: Any = data
             for key in keys:
@@ -137,7 +139,7 @@ class CaseLoader:
             if node is not None:
                 env[path] = node
         self._derive(env)
-        return env
+        return stated, env
 
     def _derive(self, env: Env) -> None:
         problems: list[tuple[str, str]] = []
@@ -158,6 +160,14 @@ class CaseLoader:
                 env[fact.path] = value
         if problems:
             raise CaseError(problems)
+
+
+def _json_ready(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _json_ready(value) for key, value in data.items()}
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
 
 
 def _derivation_order(ruleset: RuleSet) -> list[Fact]:

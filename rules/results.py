@@ -7,7 +7,7 @@ deterministic order, and JSON output is byte-for-byte reproducible for the same 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -100,6 +100,15 @@ class Explanation(_Model):
     provisions: list[ProvisionTrace]
 
 
+class Record(_Model):
+    """What a decision can be reproduced from: the law's text, the case, the engine, the date."""
+
+    rules_sha256: str
+    case_sha256: str
+    engine_version: str
+    as_of: dt.date | None
+
+
 class Decision(_Model):
     """What the law says about one case."""
 
@@ -110,6 +119,8 @@ class Decision(_Model):
     undetermined: list[Undetermined]
     conflicts: list[Conflict]
     explanation: Explanation
+    case: dict[str, Any]
+    record: Record
 
     def outcome(self, action: str) -> Outcome | None:
         """The determined outcome on `action`, if any."""

@@ -12,9 +12,10 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import core
+from . import core, syntax
 from .source import NOWHERE, Span
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class RuleSet:
     provisions: tuple[Provision, ...]
     governing_date: str | None
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
@@ -175,10 +177,10 @@ class RuleSet:
     def fingerprint(self) -> str:
         """A hash of the rule texts: two decisions under the same fingerprint used the same law."""
         digest = hashlib.sha256()
-        for name in sorted(self.sources):
+        for name, text in sorted((Path(n).name, t) for n, t in self.sources.items()):
             digest.update(name.encode())
             digest.update(b"\0")
-            digest.update(self.sources[name].encode())
+            digest.update(text.encode())
             digest.update(b"\0")
         return digest.hexdigest()
 
