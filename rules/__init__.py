@@ -32,7 +32,6 @@ from .ruleset import RuleSet
 from .source import Diagnostic, RulesError, RuleSetError, Span
 from .version import __version__
 
-
 __all__ = [
     "CaseError", "Conclusion", "Conflict", "Decision", "Diagnostic", "Explanation", "Outcome",
     "ProvisionTrace", "RuleSet", "RuleSetError", "RulesError", "Span", "Undetermined",
