@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from . import core
 from .compile import Compiled, Compiler, Env, Unknown, merge
 from .facts import CaseLoader
-from .results import Decision
+from .results import Decision, Explanation
 from .ruleset import ConclusionOutcome, Provision, RuleSet
 from .version import __version__
 
@@ -70,6 +71,9 @@ class Evaluator:
         self.compiler = compiler
         self.loader = CaseLoader(ruleset, compiler)
         self.plans = tuple(self._plan(p, compiler) for p in ruleset.provisions)
+        self._citations = {plan.provision.id: (plan.sources, _RANK[plan.provision.confidence])
+                           for plan in self.plans}
+        self._index()
         self._overriders: dict[str, list[tuple[int, frozenset[tuple[str, str]]]]] = {}
         index = {p.provision.id: i for i, p in enumerate(self.plans)}
         keys = [frozenset(o.key for o in plan.outcomes) for plan in self.plans]
@@ -127,9 +131,9 @@ class Evaluator:
         else:
             date = Unknown(frozenset((self._governing,)) if self._governing else frozenset())
             source = "unknown"
-        statuses, traces = self._applicability(env, date)
+        statuses = self._applicability(env, date)
         candidates, set_aside = self._priorities(env, statuses)
-        decision = self._combine(env, candidates, set_aside, statuses, traces)
+        decision = self._combine(candidates, set_aside)
         decision["as_of"] = None if isinstance(date, Unknown) else date
         decision["as_of_source"] = source
         decision["case"] = stated
@@ -139,26 +143,61 @@ class Evaluator:
             "case_sha256": hashlib.sha256(case_text.encode()).hexdigest(),
             "engine_version": __version__,
             "as_of": decision["as_of"]}
-        return Decision.model_validate(decision)
+        result = Decision.model_validate(decision)
+        result._explain = lambda: Explanation.model_validate(
+            self._explain(env, date, statuses, set_aside))
+        return result
 
-    def _applicability(self, env: Env, date: Any) -> tuple[list[Any], list[list[Any]]]:
-        statuses: list[Any] = []
-        traces: list[list[Any]] = []
-        for plan in self.plans:
-            in_force = self._in_force(plan, date)
-            values = [in_force]
-            status: Any = in_force
+    def _applicability(self, env: Env, date: Any) -> list[Any]:
+        """Each provision's status: True, False, or Unknown (with the facts it needs).
+
+        Only the provisions whose guard admits the case's value of the discriminating fact
+        (usually `offence.kind`) are evaluated; the others cannot apply (see `_index`).
+        """
+        statuses: list[Any] = [False] * len(self.plans)
+        plans = self.plans
+        indices = self._by_value.get(env.get(self._discriminator), self._all) \
+            if self._discriminator else self._all
+        for i in indices:
+            plan = plans[i]
+            status: Any = self._in_force(plan, date)
+            if status is False:
+                continue
             for is_unless, condition in plan.conditions:
                 value = condition(env)
-                values.append(value)
-                holds = (not value) if (is_unless and not isinstance(value, Unknown)) else value
-                if holds is False or status is False:
+                if is_unless and value.__class__ is bool:
+                    value = not value
+                if value is False:
                     status = False
-                elif isinstance(holds, Unknown):
-                    status = holds if status is True else merge(status, holds)
-            statuses.append(status)
-            traces.append(values)
-        return statuses, traces
+                    break
+                if value is not True:
+                    status = value if status is True else merge(status, value)
+            statuses[i] = status
+        return statuses
+
+    def _index(self) -> None:
+        """Index provisions by the enum fact most of them are guarded on (Rete's alpha memory).
+
+        A provision guarded by `offence.kind in {...}` (directly or through a definition, as a
+        top-level `if` conjunct) cannot apply to a case whose kind lies outside the set, so it
+        is not evaluated for it; its trace is still computed, lazily, in the explanation.
+        """
+        guards = [_guards(plan.provision, self.ruleset) for plan in self.plans]
+        counts: dict[str, int] = {}
+        for guard in guards:
+            for path in guard:
+                counts[path] = counts.get(path, 0) + 1
+        self._all = tuple(range(len(self.plans)))
+        self._discriminator = max(sorted(counts), key=lambda p: counts[p]) if counts else ""
+        self._by_value: dict[Any, tuple[int, ...]] = {}
+        fact = self.ruleset.facts.get(self._discriminator)
+        if fact is None or fact.type.kind != "enum":
+            self._discriminator = ""
+            return
+        for value in fact.type.values:
+            self._by_value[value] = tuple(
+                i for i, guard in enumerate(guards)
+                if self._discriminator not in guard or value in guard[self._discriminator])
 
     # ---- step 2: priorities ---------------------------------------------------------------------
 
@@ -197,9 +236,8 @@ class Evaluator:
 
     # ---- step 3: combination ------------------------------------------------------------------
 
-    def _combine(self, env: Env, candidates: dict[tuple[str, str], list[_Candidate]],
-                 set_aside: dict[tuple[str, str], dict[str, list[str]]], statuses: list[Any],
-                 traces: list[list[Any]]) -> dict[str, Any]:
+    def _combine(self, candidates: dict[tuple[str, str], list[_Candidate]],
+                 set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
         outcomes: list[dict[str, Any]] = []
         conclusions: list[dict[str, Any]] = []
         undetermined: list[dict[str, Any]] = []
@@ -213,19 +251,17 @@ class Evaluator:
             else:
                 self._combine_conclusion(name, candidates[key], asides, conclusions,
                                          undetermined, conflicts)
-        explanation = self._explain(env, statuses, traces, set_aside)
         return {"outcomes": outcomes, "conclusions": conclusions, "undetermined": undetermined,
-                "conflicts": conflicts, "explanation": explanation}
+                "conflicts": conflicts}
 
     def _meta(self, ids: list[str]) -> tuple[list[str], str]:
+        """The citations behind some provisions, and the weakest confidence among them."""
         sources: list[str] = []
         rank = 0
         for pid in ids:
-            provision = self.ruleset.by_id[pid]
-            rank = max(rank, _RANK[provision.confidence])
-            for citation in provision.sources:
-                if citation.short not in sources:
-                    sources.append(citation.short)
+            cited, provision_rank = self._citations[pid]
+            rank = max(rank, provision_rank)
+            sources.extend(c for c in cited if c not in sources)
         return sources, _CONFIDENCE[rank]
 
     def _combine_action(self, action: str, cands: list[_Candidate], asides: dict[str, list[str]],
@@ -234,6 +270,10 @@ class Evaluator:
         certain = [c for c in cands if c.needs is None]
         uncertain = [c for c in cands if c.needs is not None]
         certain_modalities = {c.modality for c in certain}
+        if not uncertain and len(certain_modalities) == 1 and not any(
+                isinstance(v, Unknown) for c in certain for v in c.args.values()):
+            self._settled(action, certain, certain_modalities.pop(), asides, outcomes, conflicts)
+            return
         if _combined(certain_modalities) == "conflict":
             conflicts.append({
                 "action": action,
@@ -257,29 +297,34 @@ class Evaluator:
         needs |= arg_needs
         if len(possible) == 1 and not arg_needs:
             final = possible.pop()
-            if final == "none":
-                return
-            args: dict[str, Any] = {}
-            for c in certain:
-                for arg, value in c.args.items():
-                    if arg in args and args[arg] != _jsonable(value):
-                        conflicts.append({
-                            "action": action,
-                            "items": [{"provision": c.provision, "modality": c.modality}
-                                      for c in certain],
-                            "message": f"{action}: provisions give different {arg}: "
-                            f"{args[arg]} and {_jsonable(value)}"})
-                        return
-                    args[arg] = _jsonable(value)
-            ids = [c.provision for c in certain]
-            sources, confidence = self._meta(ids)
-            outcomes.append({"action": action, "modality": final, "args": args,
-                             "provisions": ids, "set_aside": sorted(asides),
-                             "sources": sources, "confidence": confidence})
+            if final != "none":
+                self._settled(action, certain, final, asides, outcomes, conflicts)
             return
         undetermined.append({"action": action, "needs": sorted(needs),
                              "possible": sorted(possible),
                              "provisions": [c.provision for c in cands]})
+
+    def _settled(self, action: str, certain: list[_Candidate], final: str,
+                 asides: dict[str, list[str]], outcomes: list[dict[str, Any]],
+                 conflicts: list[dict[str, Any]]) -> None:
+        """Record a determined outcome, unless its provisions disagree on its arguments."""
+        args: dict[str, Any] = {}
+        for c in certain:
+            for arg, value in c.args.items():
+                if arg in args and args[arg] != _jsonable(value):
+                    conflicts.append({
+                        "action": action,
+                        "items": [{"provision": c.provision, "modality": c.modality}
+                                  for c in certain],
+                        "message": f"{action}: provisions give different {arg}: "
+                        f"{args[arg]} and {_jsonable(value)}"})
+                    return
+                args[arg] = _jsonable(value)
+        ids = [c.provision for c in certain]
+        sources, confidence = self._meta(ids)
+        outcomes.append({"action": action, "modality": final, "args": args,
+                         "provisions": ids, "set_aside": sorted(asides),
+                         "sources": sources, "confidence": confidence})
 
     def _combine_conclusion(self, name: str, cands: list[_Candidate],
                             asides: dict[str, list[str]], conclusions: list[dict[str, Any]],
@@ -329,16 +374,18 @@ class Evaluator:
 
     # ---- explanation --------------------------------------------------------------------------
 
-    def _explain(self, env: Env, statuses: list[Any], traces: list[list[Any]],
+    def _explain(self, env: Env, date: Any, statuses: list[Any],
                  set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
+        """Every provision's trace: in force, each condition's value and the facts it read."""
         facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
         beaten: dict[str, set[str]] = {}
         for entry in set_aside.values():
             for loser, winners in entry.items():
                 beaten.setdefault(loser, set()).update(winners)
         provisions = []
-        for plan, status, values in zip(self.plans, statuses, traces, strict=True):
+        for plan, status in zip(self.plans, statuses, strict=True):
             provision = plan.provision
+            values = [self._in_force(plan, date)] + [c(env) for _, c in plan.conditions]
             conditions = []
             failed = []
             in_force = values[0]
@@ -364,6 +411,43 @@ class Evaluator:
                 "sources": list(plan.sources), "confidence": provision.confidence,
                 "quote": provision.quote})
         return {"facts": facts, "provisions": provisions}
+
+
+def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]:
+    """Enum facts whose value must lie in a set for the provision to apply."""
+    found: dict[str, frozenset[Any]] = {}
+
+    def guard(expr: core.Expr) -> tuple[str, frozenset[Any]] | None:
+        while isinstance(expr, core.DefRef):
+            expr = ruleset.definitions[expr.name].expr
+        if isinstance(expr, core.In) and not expr.negated and \
+                isinstance(expr.operand, core.FactRef):
+            return expr.operand.path, frozenset(expr.values)
+        if isinstance(expr, core.Compare) and expr.op == "=" and \
+                isinstance(expr.left, core.FactRef) and isinstance(expr.right, core.Lit):
+            return expr.left.path, frozenset((expr.right.value,))
+        if isinstance(expr, core.BoolOp) and expr.op == "or":
+            parts = [guard(o) for o in expr.operands]
+            if parts and all(p is not None and p[0] == parts[0][0] for p in parts):  # type: ignore[index]
+                return parts[0][0], frozenset().union(*(p[1] for p in parts if p))  # type: ignore[index]
+        return None
+
+    def conjuncts(expr: core.Expr) -> list[core.Expr]:
+        while isinstance(expr, core.DefRef):
+            expr = ruleset.definitions[expr.name].expr
+        if isinstance(expr, core.BoolOp) and expr.op == "and":
+            return [c for o in expr.operands for c in conjuncts(o)]
+        return [expr]
+
+    for condition in provision.conditions:
+        if condition.kind != "if":
+            continue
+        for part in conjuncts(condition.expr):
+            found_guard = guard(part)
+            if found_guard is not None:
+                path, values = found_guard
+                found[path] = found[path] & values if path in found else values
+    return found
 
 
 def _needs(cands: list[_Candidate]) -> list[str]:

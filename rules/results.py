@@ -7,9 +7,16 @@ deterministic order, and JSON output is byte-for-byte reproducible for the same 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    computed_field,
+)
 
 ModalityName = Literal["required", "forbidden", "permitted"]
 JsonScalar = bool | int | str | None
@@ -73,7 +80,7 @@ class ConditionTrace(_Model):
 
     kind: Literal["if", "unless"]
     text: str
-    value: Literal["true", "false", "unknown"]
+    value: Literal["true", "false", "unknown", "not evaluated"]
     facts: dict[str, JsonScalar]
 
 
@@ -110,7 +117,12 @@ class Record(_Model):
 
 
 class Decision(_Model):
-    """What the law says about one case."""
+    """What the law says about one case.
+
+    `explanation` (every provision's trace) is built on first access, or when the decision is
+    serialised: most embedders read only the outcomes, and the trace costs more than the
+    decision itself. It is a field of the JSON output like any other.
+    """
 
     as_of: dt.date | None
     as_of_source: Literal["offence date", "as_of", "unknown"]
@@ -118,9 +130,36 @@ class Decision(_Model):
     conclusions: list[Conclusion]
     undetermined: list[Undetermined]
     conflicts: list[Conflict]
-    explanation: Explanation
     case: dict[str, Any]
     record: Record
+    _explanation: Explanation | None = PrivateAttr(default=None)
+    _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Decision:
+        """Read a decision, including a serialised one whose JSON carries its explanation."""
+        explanation = None
+        if isinstance(obj, dict) and "explanation" in obj:
+            obj = dict(obj)
+            explanation = Explanation.model_validate(obj.pop("explanation"))
+        decision = super().model_validate(obj, **kwargs)
+        if explanation is not None:
+            decision._explanation = explanation
+        return decision
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Decision:
+        return cls.model_validate(json.loads(json_data), **kwargs)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def explanation(self) -> Explanation:
+        """Every provision's trace, in rule-set order, and the facts the decision used."""
+        if self._explanation is None:
+            if self._explain is None:
+                raise ValueError("this decision carries no explanation")
+            self._explanation = self._explain()
+        return self._explanation
 
     def outcome(self, action: str) -> Outcome | None:
         """The determined outcome on `action`, if any."""
