@@ -57,8 +57,9 @@ def grammar_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    # cache=True keeps the LALR tables in the temp folder: a cold `rules eval` skips building them.
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=False)
+                propagate_positions=True, maybe_placeholders=False, cache=True)
 
 
 def parse(text: str, file: str = "<string>") -> s.Module:
