@@ -243,7 +243,7 @@ class _Checker:
                 if other is None:
                     continue
                 if not provision.decides & other.decides:
-                    self.diagnostics.warning(
+                    self.diagnostics.error(
                         "override_disjoint",
                         f"`{provision.id}` overrides `{target}` but they decide nothing in common",
                         spans[provision.id].id_span,
@@ -283,8 +283,8 @@ class _Checker:
             for extra in by_kind.get(kind, [])[1:]:
                 self.diagnostics.error("duplicate_clause", f"provision `{p.id}` has a second "
                                        f"`{kind.replace('_', ' ')}` clause", extra.span)
-        for kind, words in (("source", "a `source`"), ("confidence", "a `confidence`"),
-                            ("in_force", "an `in force from` date")):
+        for kind, words in (("source", "`source`"), ("confidence", "`confidence`"),
+                            ("in_force", "`in force from` date")):
             if kind not in by_kind:
                 self.diagnostics.error(f"missing_{kind}", f"provision `{p.id}` has no {words}",
                                        p.id_span, "every provision cites its source, its "

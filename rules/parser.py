@@ -20,7 +20,6 @@ from lark.exceptions import (
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
-    VisitError,
 )
 from lark.tree import Meta
 
@@ -75,51 +74,57 @@ def parse(text: str, file: str = "<string>") -> s.Module:
 
 
 def parse_collect(text: str, file: str = "<string>") -> tuple[s.Module, list[Diagnostic]]:
-    """Parse what can be parsed; return the module and the syntax errors, resuming after each."""
+    """Parse what can be parsed; return the module and the syntax errors, resuming after each.
+
+    After an error the parser skips to the next line that starts a top-level item (or to the
+    error's own line, when the error is a new item starting where the previous one was
+    unfinished) and goes on, so every broken item of a file is reported in one run.
+    """
     lines = text.splitlines(keepends=True)
     items: list[s.Item] = []
-    diagnostics = Diagnostics()
+    diagnostics: list[Diagnostic] = []
     start = 0  # index of the first line still to parse
-    while start <= len(lines):
+    while True:
         chunk = "\n" * start + "".join(lines[start:])
+        transformer = _ToSyntax(file)
         try:
-            tree = _parser().parse(chunk)
-            module = _ToSyntax(file).transform(tree)
+            module = transformer.transform(_parser().parse(chunk))
             items.extend(module.items)
+            diagnostics.extend(transformer.errors)
             break
         except UnexpectedInput as error:
-            diagnostics.items.append(_diagnostic(error, file, chunk))
-            error_line = max(getattr(error, "line", 1) or 1, start + 1)
-            resume = _next_item_line(lines, error_line)
+            diagnostics.append(_diagnostic(error, file, chunk))
+            error_index = max((getattr(error, "line", 1) or 1) - 1, start)
+            starts_item = (error_index < len(lines) and error_index > start
+                           and getattr(error, "column", 0) == 1
+                           and _TOP_LEVEL_LINE.match(lines[error_index]) is not None)
+            resume = error_index if starts_item else _next_item_line(lines, error_index + 1)
+            prefix = "\n" * start + "".join(lines[start:resume])
+            items.extend(_items_before(prefix, file, diagnostics))
             if resume is None:
                 break
-            prefix = "\n" * start + "".join(lines[start:resume])
-            items.extend(_items_before(prefix, file))
             start = resume
-        except VisitError as error:
-            original = error.orig_exc
-            if isinstance(original, _LiteralError):
-                diagnostics.items.append(original.diagnostic)
-                break
-            raise
-    return s.Module(file, tuple(items), Span(file, 1, 1, max(1, len(lines)), 1)), diagnostics.items
+    return s.Module(file, tuple(items), Span(file, 1, 1, max(1, len(lines)), 1)), diagnostics
 
 
-def _items_before(prefix: str, file: str) -> list[s.Item]:
+def _items_before(prefix: str, file: str, diagnostics: list[Diagnostic]) -> list[s.Item]:
     """The items that parse cleanly before the item holding an error (best effort)."""
     lines = prefix.splitlines(keepends=True)
     for cut in range(len(lines), 0, -1):
         if cut < len(lines) and not _TOP_LEVEL_LINE.match(lines[cut]):
             continue
+        transformer = _ToSyntax(file)
         try:
-            return list(_ToSyntax(file).transform(_parser().parse("".join(lines[:cut]))).items)
-        except (UnexpectedInput, VisitError):
+            items = list(transformer.transform(_parser().parse("".join(lines[:cut]))).items)
+        except UnexpectedInput:
             continue
+        diagnostics.extend(transformer.errors)
+        return items
     return []
 
 
-def _next_item_line(lines: list[str], error_line: int) -> int | None:
-    for index in range(error_line, len(lines)):
+def _next_item_line(lines: list[str], first: int) -> int | None:
+    for index in range(first, len(lines)):
         if _TOP_LEVEL_LINE.match(lines[index]):
             return index
     return None
@@ -180,14 +185,6 @@ def _expected(names: set[str] | frozenset[str]) -> str:
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-class _LiteralError(Exception):
-    """A token the grammar accepts but whose value is impossible (a date like 2024-02-30)."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
 def _unquote(token: Token) -> str:
     body = str(token)[1:-1]
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
@@ -200,6 +197,7 @@ class _ToSyntax(Transformer[Token, Any]):
     def __init__(self, file: str):
         super().__init__()
         self.file = file
+        self.errors: list[Diagnostic] = []  # impossible literals, e.g. the date 2024-02-30
 
     def _span(self, meta: Meta) -> Span:
         if getattr(meta, "empty", True):
@@ -214,9 +212,10 @@ class _ToSyntax(Transformer[Token, Any]):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            raise _LiteralError(Diagnostic(
+            self.errors.append(Diagnostic(
                 "syntax_bad_date", f"`{token}` is not a calendar date", self._token_span(token),
-                "error", ("expected a date like 2024-06-16",))) from None
+                "error", ("expected a date like 2024-06-16",)))
+            return dt.date.min
 
     # -- module and declarations
     def start(self, meta: Meta, *items: s.Item) -> s.Module:
@@ -300,8 +299,11 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.Clause("source", s.SourceRef(str(act), parts, detail, self._span(meta)),
                         self._span(meta))
 
-    def source_part(self, meta: Meta, kind: Token, number: Token) -> tuple[str, str]:
-        return (str(kind), str(number))
+    def source_part(self, meta: Meta, kind: str, number: Token) -> tuple[str, str]:
+        return (kind, str(number))
+
+    def source_kind(self, meta: Meta, kind: Token) -> str:
+        return str(kind)
 
     def confidence_clause(self, meta: Meta, name: Token) -> s.Clause:
         return s.Clause("confidence", str(name), self._token_span(name))
@@ -316,8 +318,11 @@ class _ToSyntax(Transformer[Token, Any]):
     def until(self, meta: Meta, end: Token) -> dt.date:
         return self._date(end)
 
-    def effect_clause(self, meta: Meta, effect: Token) -> s.Clause:
-        return s.Clause("effect", str(effect), self._span(meta))
+    def worsens(self, meta: Meta) -> s.Clause:
+        return s.Clause("effect", "worsens", self._span(meta))
+
+    def improves(self, meta: Meta) -> s.Clause:
+        return s.Clause("effect", "improves", self._span(meta))
 
     def overrides_clause(self, meta: Meta, *names: Token) -> s.Clause:
         targets = tuple((str(n), self._token_span(n)) for n in names)
@@ -329,9 +334,14 @@ class _ToSyntax(Transformer[Token, Any]):
     def unless_clause(self, meta: Meta, expr: s.Expr) -> s.Clause:
         return s.Clause("unless", expr, self._span(meta))
 
-    def deontic(self, meta: Meta, modality: Token, action: Token,
-                args: tuple[s.Argument, ...] = ()) -> s.Deontic:
-        return s.Deontic(str(modality), str(action), args, self._span(meta))  # type: ignore[arg-type]
+    def require(self, meta: Meta, action: Token, args: tuple[s.Argument, ...] = ()) -> s.Deontic:
+        return s.Deontic("require", str(action), args, self._span(meta))
+
+    def forbid(self, meta: Meta, action: Token, args: tuple[s.Argument, ...] = ()) -> s.Deontic:
+        return s.Deontic("forbid", str(action), args, self._span(meta))
+
+    def permit(self, meta: Meta, action: Token, args: tuple[s.Argument, ...] = ()) -> s.Deontic:
+        return s.Deontic("permit", str(action), args, self._span(meta))
 
     def arguments(self, meta: Meta, *args: s.Argument) -> tuple[s.Argument, ...]:
         return args
