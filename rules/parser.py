@@ -24,7 +24,7 @@ from lark.exceptions import (
 from lark.tree import Meta
 
 from . import syntax as s
-from .source import Diagnostic, Diagnostics, RuleSetError, Span
+from .source import Diagnostic, RuleSetError, Span
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
               "amendment")
