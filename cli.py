@@ -89,11 +89,23 @@ def eval_command(
     ] = None,
     why_not: Annotated[Optional[list[str]], typer.Option(
         "--why-not", help="Explain why a provision did or did not apply.")] = None,
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Also write the report as a printable HTML page to this file.")] = None,
+    amendment: Annotated[Optional[list[Path]], typer.Option(
+        "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
     with user_errors():
         ruleset = _load(rules_dir)
+        if amendment:
+            from rules.amendments import amend_all
+
+            ruleset = amend_all(ruleset, amendment)
         decision = ruleset.evaluate(_read_case(case), as_of=_date(as_of))
+        if report is not None:
+            from rules.html_report import write_html
+
+            write_html(decision, ruleset, report)
         if as_json:
             typer.echo(decision.model_dump_json(indent=2))
             return
@@ -108,17 +120,102 @@ def eval_command(
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                out.print(render_why_not(trace))
+                out.print(render_why_not(trace, ruleset, decision))
             return
         out.print(render_decision(decision, ruleset))
+
+
+@app.command("explain")
+def explain_command(
+    provision: Annotated[str, typer.Argument(help="The provision's id, e.g. cc_68_1_release.")],
+    rules_dir: RulesOption = None,
+) -> None:
+    """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
+    with user_errors():
+        from rules.describe import UnknownProvision, describe, render_description
+        from rules.report import console
+
+        try:
+            description = describe(_load(rules_dir), provision)
+        except UnknownProvision as error:
+            raise UserError(str(error)) from None
+        console().print(render_description(description))
+
+
+@app.command("ask")
+def ask_command(
+    case: Annotated[Optional[Path], typer.Argument(
+        help="Case facts known so far (JSON); none to start from an empty case.")] = None,
+    rules_dir: RulesOption = None,
+    save: Annotated[Optional[Path], typer.Option(
+        "--save", help="Save the completed case (JSON) to this file.")] = None,
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Also write the report as a printable HTML page to this file.")] = None,
+) -> None:
+    """Ask only for the facts that can still change an outcome, then print the report."""
+    with user_errors():
+        from rules.ask import Session, run_session
+        from rules.report import console, render_decision, write_atomic
+
+        if case is not None and str(case) == "-":
+            raise UserError("ask reads answers from standard input: give the case as a file")
+        for target in (save, report):
+            if target is not None and not target.parent.is_dir():
+                raise UserError(f"{target}: the folder {target.parent} does not exist")
+        ruleset = _load(rules_dir)
+        session = Session(ruleset, _read_case(case) if case is not None else None)
+        try:
+            decision = run_session(session, read=input, write=typer.echo,
+                                   echo=not sys.stdin.isatty())
+        except (EOFError, KeyboardInterrupt) as stop:
+            interrupted = isinstance(stop, KeyboardInterrupt)
+            why = "interrupted" if interrupted else "ended: no more input"
+            typer.echo(f"\nsession {why} after {len(session.asked)} answer(s); nothing saved.",
+                       err=True)
+            raise typer.Exit(130 if interrupted else 1) from None
+        console().print(render_decision(decision, ruleset))
+        if save is not None:
+            write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
+            typer.echo(f"Saved the case to {save}.", err=True)
+        if report is not None:
+            from rules.html_report import write_html
+
+            write_html(decision, ruleset, report)
+
+
+@app.command("verify")
+def verify_command(
+    decision_file: Annotated[Path, typer.Argument(
+        metavar="DECISION", help="A decision saved with `rules eval --json` ('-' for stdin).")],
+    rules_dir: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-run a saved decision: did the rule set change, do its outcomes still hold? Exit 0 if
+    they do, 1 if not, 2 on bad input."""
+    with user_errors():
+        from rules.verify import render_verification, verify
+
+        result = verify(_read_case(decision_file), _load(rules_dir))
+        if as_json:
+            _print_json(result.as_json())
+        else:
+            typer.echo(render_verification(result))
+        if not result.holds:
+            raise typer.Exit(1)
 
 
 @app.command("check")
 def check_command(
     path: Annotated[Optional[Path], typer.Argument(help="Folder of .law files.")] = None,
     as_json: JsonOption = False,
+    no_analysis: Annotated[bool, typer.Option(
+        "--no-analysis", help="Skip the z3 analysis (conflicts, dead provisions, overrides).")
+    ] = False,
+    gaps: Annotated[Optional[list[str]], typer.Option(
+        "--gaps", help="Also list cases where no provision decides this action.")] = None,
 ) -> None:
-    """Parse and check a rule set; report every problem with its place."""
+    """Parse and check a rule set; report every problem with its place. After a clean check,
+    z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
     with user_errors():
         from rules.checker import check_collect
         from rules.loader import bundled_path, read_sources
@@ -133,12 +230,19 @@ def check_command(
             diagnostics.extend(errors)
         ruleset, checked = check_collect(modules, sources)
         diagnostics.extend(checked.items)
+        analysis = None
+        if ruleset is not None and not no_analysis and \
+                not any(d.severity == "error" for d in diagnostics):
+            from rules.analysis import analyse
+
+            analysis = analyse(ruleset, gaps or ())
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
                          "diagnostics": [{"code": d.code, "severity": d.severity,
                                           "message": d.message, "file": d.span.file,
                                           "line": d.span.line, "column": d.span.column,
-                                          "notes": list(d.notes)} for d in diagnostics]})
+                                          "notes": list(d.notes)} for d in diagnostics],
+                         **({"analysis": analysis.to_json()} if analysis else {})})
         if any(d.severity == "error" for d in diagnostics):
             if not as_json:
                 raise RuleSetError(diagnostics, sources)
@@ -150,6 +254,96 @@ def check_command(
             typer.echo(f"ok: {len(ruleset.provisions)} provisions, {len(ruleset.facts)} facts, "
                        f"{len(ruleset.actions)} actions, {len(sources)} files; "
                        f"{len(diagnostics)} warning(s)")
+            if analysis is not None:
+                from rules.analysis import render_analysis
+
+                typer.echo("\n".join(render_analysis(analysis)))
+
+
+@app.command("diff")
+def diff_command(
+    amendment: Annotated[Path, typer.Option("--amendment", help="The amendment file (.law).")],
+    rules_dir: RulesOption = None,
+    as_json: JsonOption = False,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Compare the law in force on this date instead of the offence date.")
+    ] = None,
+    scenarios: Annotated[Optional[Path], typer.Option(
+        "--scenarios", help="Scenario folder to re-run (default: tests/scenarios if present).")
+    ] = None,
+    cases: Annotated[Optional[Path], typer.Option(
+        "--cases", help="A corpus (.jsonl, .csv, .parquet) to evaluate under both rule sets.")
+    ] = None,
+    changed_out: Annotated[Optional[Path], typer.Option(
+        "--changed-out", help="Write the corpus rows whose outcome changes (JSONL).")] = None,
+    timeout: Annotated[int, typer.Option("--timeout", help="Solver timeout per query (ms).")
+                       ] = 10_000,
+) -> None:
+    """What an amendment changes: per action and conclusion, a proof of no change or the
+    transitions with witness cases; broken scenarios; the effect on a corpus."""
+    with user_errors():
+        from rules.amendments import apply_amendment, load_amendment
+        from rules.diff import diff, diff_scenarios, render_diff
+
+        base = _load(rules_dir)
+        parsed = load_amendment(amendment)
+        amended = apply_amendment(base, parsed)
+        report = diff(base, amended, as_of=_date(as_of), timeout_ms=timeout)
+        folder = scenarios or Path("tests/scenarios")
+        if scenarios is not None and not folder.exists():
+            raise UserError(f"{folder}: no such scenario folder")
+        broken, ran, already = diff_scenarios(base, amended, folder) if folder.exists() \
+            else ([], 0, 0)
+        corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json) \
+            if cases is not None else None
+        if as_json:
+            _print_json({**report.to_json(), "scenarios": {
+                "run": ran, "already_failing": already,
+                "broken": [{"name": b.name, "file": b.file, "failures": b.failures}
+                           for b in broken]},
+                **({"corpus": corpus.to_json()} if corpus is not None else {})})
+            return
+        from rules.diff import corpus_table
+        from rules.report import console
+
+        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
+        typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
+                   + (f" ({already} already failing before it)" if already else ""))
+        for b in broken:
+            typer.echo(f"  BROKEN {b.name} ({b.file})")
+            for failure in b.failures:
+                typer.echo(f"     {failure}")
+        if corpus is not None:
+            out = console()
+            for renderable in corpus_table(corpus):
+                out.print(renderable, markup=False)
+
+
+def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
+                 as_of: Optional[dt.date], quiet: bool) -> Any:
+    import json as _json
+
+    from rich.progress import Progress
+
+    from rules.corpus import diff_corpus, read_cases
+
+    if changed_out is not None and not changed_out.parent.is_dir():
+        raise UserError(f"{changed_out}: the folder {changed_out.parent} does not exist")
+    handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
+
+    def write(row: dict[str, Any]) -> None:
+        if handle is not None:
+            handle.write(_json.dumps(row, ensure_ascii=False) + "\n")
+
+    try:
+        rows = read_cases(cases, base)
+        with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
+            task = progress.add_task(f"evaluating {cases.name}", total=None)
+            return diff_corpus(base, amended, rows, as_of,
+                               progress=lambda n: progress.advance(task, n), changed=write)
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 @app.command("schema")

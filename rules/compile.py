@@ -36,6 +36,7 @@ class Unknown:
 
 
 Env = dict[str, Any]
+_MISSING = object()
 Compiled = Callable[[Env], Any]
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -127,11 +128,10 @@ class Compiler:
             body: list[Compiled] = []
 
             def definition(env: Env) -> Any:
-                try:
-                    return env[name]
-                except KeyError:
+                value = env.get(name, _MISSING)
+                if value is _MISSING:
                     value = env[name] = body[0](env)
-                    return value
+                return value
             self._compiled_defs[name] = definition
             body.append(self.compile(self._definitions[name]))
         return self._compiled_defs[name]

@@ -158,11 +158,18 @@ class Evaluator:
         plans = self.plans
         indices = self._by_value.get(env.get(self._discriminator), self._all) \
             if self._discriminator else self._all
+        known_date = not isinstance(date, Unknown)
         for i in indices:
             plan = plans[i]
-            status: Any = self._in_force(plan, date)
-            if status is False:
-                continue
+            if known_date:
+                low, high = plan.window
+                if (low is not None and date < low) or (high is not None and date > high):
+                    continue
+                status: Any = True
+            else:
+                status = self._in_force(plan, date)
+                if status is False:
+                    continue
             for is_unless, condition in plan.conditions:
                 value = condition(env)
                 if is_unless and value.__class__ is bool:
