@@ -123,8 +123,13 @@ class Evaluator:
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
         if as_of is not None:
+            # Judge the case as if its governing date were `as_of`: provisions' in-force windows
+            # and every condition that reads the governing date (e.g. "battery is a crime from
+            # 2024-06-16") see the same date. Facts derived earlier (ages) keep the real date.
             date: Any = as_of
             source = "as_of"
+            if self._governing:
+                env[self._governing] = as_of
         elif self._governing and self._governing in env:
             date = env[self._governing]
             source = "offence date"
