@@ -1,0 +1,161 @@
+"""z3 analysis: planted conflicts, dead provisions and idle overrides are found, with witnesses
+the evaluator confirms; the bundled bill shows only its known, intended conflict."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.analysis import analyse, nest
+
+PROVISIONS = '''
+provision p_forbid "Forbids reporting"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if flags.a and minor_victim
+  then forbid report
+
+provision p_require "Requires reporting"
+  source CC article 2
+  confidence secondary
+  in force from 2015-01-01
+  if flags.b
+  then require report
+'''
+
+
+def _kinds(result):
+    return sorted((f.kind, tuple(f.provisions)) for f in result.findings)
+
+
+def test_planted_conflict_is_found_with_a_confirmed_witness(check_with):
+    ruleset = check_with(PROVISIONS)
+    result = analyse(ruleset)
+    assert _kinds(result) == [("conflict", ("p_forbid", "p_require"))]
+    finding = result.findings[0]
+    assert finding.action == "report" and finding.confidence == "secondary"
+    # minimal: only the facts the conflict needs; nested like a case file
+    assert finding.witness["flags"] == {"a": True, "b": True}
+    assert finding.witness["victim"]["age"] < 18
+    decision = ruleset.evaluate(finding.witness)
+    assert [c.action for c in decision.conflicts] == ["report"]
+    assert not result.inconsistencies
+
+
+def test_an_override_resolves_the_conflict(check_with):
+    text = PROVISIONS.replace("  if flags.b\n", "  overrides p_forbid\n  if flags.b\n")
+    assert analyse(check_with(text)).findings == []
+
+
+def test_planted_dead_provisions(check_with):
+    ruleset = check_with('''
+provision p_dead "Contradictory conditions"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if victim.age < 10 and flags.n > 5
+  unless flags.n >= 0
+  then require report
+
+provision p_expired "Left force before any case the rule set can judge"
+  source CC article 1
+  confidence confirmed
+  in force from 2010-01-01 until 2014-12-31
+  then require support
+
+provision p_exact "An age that contradicts the birth date (years_between is exact)"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if years_between(victim.birth_date, offence.date) >= 18 and minor_victim
+  then require report
+''')
+    result = analyse(ruleset)
+    assert _kinds(result) == [("dead", ("p_dead",)), ("dead", ("p_exact",)),
+                              ("dead", ("p_expired",))]
+    expired = next(f for f in result.findings if f.provisions == ["p_expired"])
+    assert "never in force" in expired.message
+    assert all(f.proof.startswith("unsat") for f in result.findings)
+
+
+def test_birthday_boundary_is_not_dead(check_with):
+    # 17 on the day before the 18th birthday: a provision needing both is satisfiable
+    ruleset = check_with('''
+provision p_birthday "Turns 18 within a day"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if victim.age = 17 and days_between(victim.birth_date, offence.date) >= 6574
+  then require report
+''')
+    assert analyse(ruleset).findings == []
+
+
+def test_override_that_never_bites_and_shadowed_provision(check_with):
+    ruleset = check_with('''
+provision p_general "General"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if flags.a
+  then require report
+
+provision p_special "Special, but for other cases"
+  source CC article 2
+  confidence confirmed
+  in force from 2015-01-01
+  overrides p_general
+  if not flags.a
+  then forbid report
+
+provision p_narrow "Narrow"
+  source CC article 3
+  confidence confirmed
+  in force from 2015-01-01
+  if flags.b and flags.c
+  then permit support
+
+provision p_broad "Broad, and overrides the narrow one"
+  source CC article 3
+  confidence confirmed
+  in force from 2015-01-01
+  overrides p_narrow
+  if flags.b
+  then require support
+''')
+    result = analyse(ruleset)
+    assert _kinds(result) == [("override_never_bites", ("p_special", "p_general")),
+                              ("shadowed", ("p_narrow",))]
+
+
+def test_gaps_for_an_action(check_with):
+    ruleset = check_with(PROVISIONS)
+    result = analyse(ruleset, gaps=["report"])
+    gaps = [f for f in result.findings if f.kind == "gap"]
+    assert gaps
+    for gap in gaps:
+        decision = ruleset.evaluate(gap.witness)
+        assert decision.outcome("report") is None and not decision.conflicts
+
+
+def test_the_bill_shows_only_its_known_conflict(bill):
+    result = analyse(bill)
+    assert not result.inconsistencies
+    assert [(f.kind, f.action, sorted(f.provisions)) for f in result.findings] == [
+        ("conflict", "fine_above_minor_cap",
+         ["cao_127_2_2_minor_fine", "cao_66_1_minor_fine_cap"])]
+    assert result.seconds < 10
+
+
+def test_nest_builds_case_groups():
+    import datetime as dt
+
+    assert nest({"victim.age": 3, "offence.date": dt.date(2024, 7, 1)}) == {
+        "victim": {"age": 3}, "offence": {"date": "2024-07-01"}}
+
+
+def test_unknown_gap_action_is_an_error(check_with):
+    import rules
+
+    with pytest.raises(rules.RulesError, match="did you mean `report`"):
+        analyse(check_with(PROVISIONS), gaps=["reportt"])

@@ -1,0 +1,230 @@
+"""rules diff: proofs of no change, transitions with confirmed minimal witnesses, scenarios the
+amendment breaks, and the effect on a corpus (JSONL, CSV)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import rules
+from cli import app
+from rules.amendments import amend, apply_amendment, parse_amendment
+from rules.corpus import Row, diff_corpus, generate_cases, read_cases
+from rules.diff import diff, diff_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+AMENDMENTS = ROOT / "amendments"
+
+RULES = '''
+provision p_report "Report offences against minors"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if minor_victim
+  then require report
+       conclude category = small
+'''
+
+AMENDMENT = '''amendment a1 "Report only for young children"
+  source CC article 1
+  confidence confirmed
+  in force from 2025-01-01
+  amend p_report condition if young_child
+'''
+
+
+@pytest.fixture
+def pair(check_with):
+    base = check_with(RULES)
+    return base, apply_amendment(base, parse_amendment(AMENDMENT, "a1.law"))
+
+
+def test_transitions_with_minimal_confirmed_witnesses(pair):
+    base, amended = pair
+    report = diff(base, amended)
+    moves = sorted((str(t.key), t.before, t.after) for t in report.changes)
+    assert moves == [("category", "small", "none"), ("report", "required", "none")]
+    for t in report.changes:
+        # minimal: the age and the date, nothing else
+        assert set(t.witness) == {"offence", "victim"}
+        assert 14 <= t.witness["victim"]["age"] < 18
+        assert t.witness["offence"]["date"] >= "2025-01-01"
+        assert t.key.state(base.evaluate(t.witness)) == t.before
+        assert t.key.state(amended.evaluate(t.witness)) == t.after
+    assert "support" in report.unchanged and not report.unknown
+
+
+def test_as_of_before_the_amendment_changes_nothing(pair):
+    import datetime as dt
+
+    base, amended = pair
+    report = diff(base, amended, as_of=dt.date(2024, 12, 31))
+    assert report.changes == [] and "report" in report.unchanged
+
+
+def test_the_same_rules_are_proved_unchanged(pair):
+    base, _ = pair
+    report = diff(base, base)
+    assert report.changes == [] and report.queries == 0
+
+
+def test_timeout_is_unknown_never_no_change(pair, monkeypatch):
+    import z3
+
+    base, amended = pair
+    monkeypatch.setattr(z3.Solver, "check", lambda self, *a: z3.unknown)
+    report = diff(base, amended)
+    assert report.changes == []
+    assert {u.get("action") or u.get("conclusion") for u in report.unknown} == {
+        "report", "category"}
+    assert "report" not in report.unchanged
+
+
+@pytest.fixture(scope="module")
+def bill():
+    return rules.load()
+
+
+def test_bullying_amendment_on_the_bill(bill):
+    amended = amend(bill, AMENDMENTS / "bullying_age_10.law")
+    report = diff(bill, amended)
+    moves = {(str(t.key), t.before, t.after) for t in report.changes}
+    assert ("parental_liability", "forbidden", "required") in moves
+    assert "administrative_liability" in report.unchanged
+    assert not report.inconsistencies and not report.unknown
+    assert report.seconds < 10
+
+
+def test_psychological_violence_amendment_on_the_bill(bill):
+    amended = amend(bill, AMENDMENTS / "psych_violence_reconciliation.law")
+    report = diff(bill, amended)
+    moves = {(str(t.key), t.before, t.after) for t in report.changes}
+    assert {("reconciliation", "required", "forbidden"),
+            ("reconciliation", "permitted", "forbidden")} <= moves
+    assert all(k.startswith("reconciliation") for k, _, _ in moves)
+
+
+def test_notification_amendment_changes_no_complete_case(bill):
+    amended = amend(bill, AMENDMENTS / "mandatory_notification.law")
+    report = diff(bill, amended)
+    assert report.changes == [] and not report.unknown
+    assert "regional_commissioner_notification" in report.unchanged
+
+
+def test_scenarios_broken_by_an_amendment(check_with, pair, tmp_path):
+    base, amended = pair
+    (tmp_path / "s.yaml").write_text(
+        "- name: teenager\n  case: {offence: {date: 2025-06-01}, victim: {age: 15}}\n"
+        "  expect: {outcomes: {report: required}}\n"
+        "- name: child\n  case: {offence: {date: 2025-06-01}, victim: {age: 5}}\n"
+        "  expect: {outcomes: {report: required}}\n", encoding="utf-8")
+    broken, ran, already = diff_scenarios(base, amended, tmp_path)
+    assert ran == 2 and already == 0
+    assert [b.name for b in broken] == ["teenager"]
+    assert broken[0].failures == ["report: expected required, got none"]
+
+
+# ---- corpus ---------------------------------------------------------------------------------
+
+
+def test_corpus_jsonl_counts_every_row(pair, tmp_path):
+    base, amended = pair
+    file = tmp_path / "cases.jsonl"
+    file.write_text("\n".join([
+        json.dumps({"id": "a", "offence": {"date": "2025-06-01"}, "victim": {"age": 15}}),
+        json.dumps({"id": "b", "offence.date": "2025-06-01", "victim.age": 5}),
+        "{not json",
+        json.dumps({"id": "d", "victim": {"age": 200}}),
+        json.dumps({"id": "e", "offence": {"date": "2024-06-01"}, "victim": {"age": 15}}),
+    ]) + "\n", encoding="utf-8")
+    changed: list[dict] = []
+    result = diff_corpus(base, amended, read_cases(file, base), changed=changed.append)
+    assert result.rows_in == 5 == result.evaluated + len(result.rejected)
+    assert [(r, why.split(":")[0]) for r, _, why in result.rejected] == [
+        (3, "not valid JSON"), (4, "victim.age")]
+    assert result.counts == {("report", "required", "none"): 1,
+                             ("category", "small", "none"): 1}
+    assert result.examples[("report", "required", "none")] == ["a"]
+    assert [c["id"] for c in changed] == ["a"]
+
+
+def test_corpus_csv_with_dotted_columns(pair, tmp_path):
+    base, amended = pair
+    file = tmp_path / "cases.csv"
+    file.write_text("id,offence.date,victim.age,flags.a\n"
+                    "x1,2025-06-01,15,true\n"
+                    "x2,2025-06-01,,maybe\n"
+                    "x3,2025-06-01,7,\n", encoding="utf-8")
+    result = diff_corpus(base, amended, read_cases(file, base))
+    assert result.rows_in == 3 and result.evaluated == 2
+    assert result.rejected == [(2, "x2", "flags.a: expected true or false, got 'maybe'")]
+    assert result.counts[("report", "required", "none")] == 1
+
+
+def test_generated_corpus_is_reproducible(bill):
+    first = list(generate_cases(bill, 50, seed=7))
+    assert first == list(generate_cases(bill, 50, seed=7))
+    rows = [Row(i, c.pop("id"), c) for i, c in enumerate(first, 1)]
+    amended = amend(bill, AMENDMENTS / "bullying_age_10.law")
+    result = diff_corpus(bill, amended, rows)
+    assert result.rows_in == 50 == result.evaluated + len(result.rejected)
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+
+def test_cli_diff_json(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "changed.jsonl"
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"id": "k", "offence": {"date": "2025-03-01", "kind": "bullying",
+                                                          "systematic": True},
+                                 "victim": {"age": 13}, "offender": {"age": 11}}) + "\n",
+                     encoding="utf-8")
+    result = runner.invoke(app, ["diff", "--amendment", str(AMENDMENTS / "bullying_age_10.law"),
+                                 "--json", "--cases", str(cases), "--changed-out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"action": "parental_liability", "from": "forbidden", "to": "required"}.items() <= \
+        next(c for c in data["changes"] if c.get("action") == "parental_liability").items()
+    assert "reconciliation" in data["unchanged"]
+    assert data["corpus"]["rows_in"] == 1 and data["corpus"]["changed_rows"] == 1
+    assert json.loads(out.read_text(encoding="utf-8"))["id"] == "k"
+
+
+def test_cli_eval_with_amendment(tmp_path):
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"offence": {"date": "2025-03-01", "kind": "bullying",
+                                            "systematic": True},
+                                "victim": {"age": 13}, "offender": {"age": 11}}),
+                    encoding="utf-8")
+    runner = CliRunner()
+    plain = json.loads(runner.invoke(app, ["eval", str(case), "--json"]).output)
+    amended = json.loads(runner.invoke(app, ["eval", str(case), "--json", "--amendment",
+                                             str(AMENDMENTS / "bullying_age_10.law")]).output)
+    modality = {o["action"]: o["modality"] for o in plain["outcomes"]}
+    assert modality["parental_liability"] == "forbidden"
+    assert {o["action"]: o["modality"] for o in amended["outcomes"]}[
+        "parental_liability"] == "required"
+
+
+def test_cli_bad_amendment_is_a_located_error(tmp_path):
+    bad = tmp_path / "bad.law"
+    bad.write_text('amendment x "x"\n  source CC article 1\n  confidence confirmed\n'
+                   "  in force from 2025-01-01\n  repeal cc_68_1_relase\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["diff", "--amendment", str(bad)])
+    assert result.exit_code == 2
+    assert "amendment_unknown_target" in result.output and "did you mean `cc_68_1_release`" \
+        in result.output and "^" in result.output
+
+
+def test_cli_check_runs_the_analysis():
+    result = CliRunner().invoke(app, ["check", "--json"])
+    assert result.exit_code == 0, result.output
+    analysis = json.loads(result.output)["analysis"]
+    assert [f["kind"] for f in analysis["findings"]] == ["conflict"]
+    skipped = json.loads(CliRunner().invoke(app, ["check", "--json", "--no-analysis"]).output)
+    assert "analysis" not in skipped
