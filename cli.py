@@ -101,7 +101,8 @@ def eval_command(
             from rules.amendments import amend_all
 
             ruleset = amend_all(ruleset, amendment)
-        decision = ruleset.evaluate(_read_case(case), as_of=_date(as_of))
+        facts = _read_case(case)
+        decision = ruleset.evaluate(facts, as_of=_date(as_of))
         if report is not None:
             from rules.html_report import write_html
 
@@ -114,12 +115,12 @@ def eval_command(
         out = console()
         if why_not:
             for pid in why_not:
-                trace = decision.trace(pid)
-                if trace is None:
+                if pid not in ruleset.by_id:
                     from rules.source import did_you_mean
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
+                trace = ruleset.why_not(facts, pid, as_of=_date(as_of))
                 out.print(render_why_not(trace, ruleset, decision))
             return
         out.print(render_decision(decision, ruleset))
@@ -394,6 +395,100 @@ def test_command(
                   f"{covered}/{len(coverage)}")
         if not report.ok:
             raise typer.Exit(1)
+
+
+@app.command("batch")
+def batch_command(
+    cases: Annotated[Path, typer.Argument(
+        help="Cases: .parquet (or a folder of them), .csv or .jsonl; columns named by fact "
+             "path (victim.age) or nested JSON.")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Results file (.parquet or .csv); omit for the summary only.")] = None,
+    rejects: Annotated[Optional[Path], typer.Option(
+        "--rejects", help="Rejected rows with their row number and reason "
+                          "(default: OUT's name + .rejects.csv).")] = None,
+    rules_dir: RulesOption = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Judge every case by the law in force on this date.")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option(
+        "--keep", help="An input column (e.g. a case id) to carry into results and rejects.")
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(
+        "--chunk-rows", help="Rows per chunk (bounds memory).")] = 1_000_000,
+    no_provisions: Annotated[bool, typer.Option(
+        "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
+    with user_errors():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.table import Table
+
+        from rules.batch import compile_batch, count_rows, run_batch
+        from rules.report import console
+
+        plan = compile_batch(_load(rules_dir), _date(as_of))
+        total = count_rows(cases) if cases.exists() else None
+        show = sys.stderr.isatty() and not as_json
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), disable=not show,
+                      transient=True) as bar:
+            task = bar.add_task("deciding cases", total=total)
+            summary = run_batch(plan, cases, out, rejects, keep=keep or (),
+                                chunk_rows=chunk_rows, provisions=not no_provisions,
+                                progress=lambda n: bar.advance(task, n))
+        if as_json:
+            _print_json(summary.to_dict())
+            return
+        outc = console()
+        table = Table(title=f"Outcomes per action ({summary.rows_evaluated:,} cases evaluated)",
+                      title_justify="left")
+        table.add_column("action")
+        statuses = ("required", "forbidden", "permitted", "none", "conflict", "undetermined")
+        for status in statuses:
+            table.add_column(status, justify="right")
+        done = max(summary.rows_evaluated, 1)
+        for name, counts in summary.actions.items():
+            table.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
+                                  for s in statuses))
+        outc.print(table)
+        ctable = Table(title="Conclusions", title_justify="left")
+        ctable.add_column("conclusion")
+        for status in ("determined", "none", "undetermined", "conflict"):
+            ctable.add_column(status, justify="right")
+        for name, counts in summary.conclusions.items():
+            ctable.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
+                                   for s in ("determined", "none", "undetermined", "conflict")))
+        outc.print(ctable)
+        mark = "" if summary.balanced else " [red](MISMATCH)[/]"
+        outc.print(f"rows in {summary.rows_in:,} = evaluated {summary.rows_evaluated:,} + "
+                   f"rejected {summary.rows_rejected:,}{mark}")
+        if summary.rows_rejected:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(
+                summary.reject_reasons.items(), key=lambda kv: -kv[1])[:5])
+            where = rejects or (out.with_name(out.stem + ".rejects.csv") if out else None)
+            outc.print(f"rejected by field: {reasons}" + (f"; see {where}" if where else ""))
+        if out is not None:
+            outc.print(f"results: {out}")
+
+
+@app.command("generate")
+def generate_command(
+    n: Annotated[int, typer.Argument(help="How many cases.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .parquet, .csv or .jsonl.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cases).")] = 0,
+    invalid_share: Annotated[float, typer.Option(
+        "--invalid-share", help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
+    rules_dir: RulesOption = None,
+) -> None:
+    """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
+    with user_errors():
+        from rules.generate import write
+
+        if n < 0:
+            raise UserError("N must be 0 or more")
+        written = write(_load(rules_dir), n, out, seed=seed, invalid_share=invalid_share)
+        typer.echo(f"wrote {written:,} cases to {out}")
 
 
 def main() -> None:

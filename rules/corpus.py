@@ -166,7 +166,7 @@ def _read_parquet(file: Path) -> Iterator[Row]:
         records = pl.read_parquet(file).iter_rows(named=True)
     except ImportError:
         try:
-            import pyarrow.parquet as pq  # type: ignore[import-untyped]
+            import pyarrow.parquet as pq
         except ImportError:
             raise CorpusError(f"{file}: reading Parquet needs polars or pyarrow: "
                               "pip install 'kz-child-safety-rules[batch]'") from None

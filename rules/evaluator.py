@@ -24,7 +24,7 @@ from typing import Any
 from . import core
 from .compile import Compiled, Compiler, Env, Unknown, merge
 from .facts import CaseLoader
-from .results import Decision, Explanation
+from .results import Decision, Explanation, ProvisionTrace
 from .ruleset import ConclusionOutcome, Provision, RuleSet
 from .version import __version__
 
@@ -120,22 +120,7 @@ class Evaluator:
 
     def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
         stated, env = self.loader.load(case)
-        if isinstance(as_of, str):
-            as_of = dt.date.fromisoformat(as_of)
-        if as_of is not None:
-            # Judge the case as if its governing date were `as_of`: provisions' in-force windows
-            # and every condition that reads the governing date (e.g. "battery is a crime from
-            # 2024-06-16") see the same date. Facts derived earlier (ages) keep the real date.
-            date: Any = as_of
-            source = "as_of"
-            if self._governing:
-                env[self._governing] = as_of
-        elif self._governing and self._governing in env:
-            date = env[self._governing]
-            source = "offence date"
-        else:
-            date = Unknown(frozenset((self._governing,)) if self._governing else frozenset())
-            source = "unknown"
+        date, source = self._governing_date(env, as_of)
         statuses = self._applicability(env, date)
         candidates, set_aside = self._priorities(env, statuses)
         decision = self._combine(candidates, set_aside)
@@ -152,6 +137,22 @@ class Evaluator:
         result._explain = lambda: Explanation.model_validate(
             self._explain(env, date, statuses, set_aside))
         return result
+
+    def _governing_date(self, env: Env, as_of: dt.date | str | None) -> tuple[Any, str]:
+        """The date the case is judged on, and where it comes from."""
+        if isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
+        if as_of is not None:
+            # Judge the case as if its governing date were `as_of`: provisions' in-force windows
+            # and every condition that reads the governing date (e.g. "battery is a crime from
+            # 2024-06-16") see the same date. Facts derived earlier (ages) keep the real date.
+            if self._governing:
+                env[self._governing] = as_of
+            return as_of, "as_of"
+        if self._governing and self._governing in env:
+            return env[self._governing], "offence date"
+        return Unknown(frozenset((self._governing,)) if self._governing else frozenset()), \
+            "unknown"
 
     def _applicability(self, env: Env, date: Any) -> list[Any]:
         """Each provision's status: True, False, or Unknown (with the facts it needs).
@@ -388,41 +389,82 @@ class Evaluator:
 
     def _explain(self, env: Env, date: Any, statuses: list[Any],
                  set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
-        """Every provision's trace: in force, each condition's value and the facts it read."""
+        """Each considered provision's trace: in force, each condition's value, the facts read.
+
+        Provisions the guard index excluded (their `offence.kind` test fails) get one line in
+        `excluded`: the condition that fails. They are most of the bill for any one case, and a
+        full trace object each would triple the cost of the explanation.
+        """
         facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
         beaten: dict[str, set[str]] = {}
         for entry in set_aside.values():
             for loser, winners in entry.items():
                 beaten.setdefault(loser, set()).update(winners)
+        considered = set(self._by_value.get(env.get(self._discriminator), self._all)
+                         if self._discriminator else self._all)
         provisions = []
-        for plan, status in zip(self.plans, statuses, strict=True):
+        excluded: dict[str, str] = {}
+        for i, (plan, status) in enumerate(zip(self.plans, statuses, strict=True)):
             provision = plan.provision
-            values = [self._in_force(plan, date)] + [c(env) for _, c in plan.conditions]
-            conditions = []
-            failed = []
-            in_force = values[0]
-            if in_force is False:
-                failed.append("not in force on the governing date")
-            for condition, value in zip(provision.conditions, values[1:], strict=True):
-                shown = "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
-                conditions.append({"kind": condition.kind, "text": condition.text,
-                                   "value": shown,
-                                   "facts": {f: facts.get(f) for f in condition.facts}})
-                if (condition.kind == "if" and value is False) or \
-                        (condition.kind == "unless" and value is True):
-                    failed.append(f"{condition.kind} {condition.text}")
-            provisions.append({
-                "id": provision.id, "title": provision.title,
-                "status": "applies" if status is True else (
-                    "does_not_apply" if status is False else "undetermined"),
-                "in_force": "unknown" if isinstance(in_force, Unknown) else (
-                    "true" if in_force else "false"),
-                "conditions": conditions, "failed": failed,
-                "set_aside_by": sorted(beaten.get(provision.id, ())),
-                "needs": sorted(status.needs) if isinstance(status, Unknown) else [],
-                "sources": list(plan.sources), "confidence": provision.confidence,
-                "quote": provision.quote})
-        return {"facts": facts, "provisions": provisions}
+            if i not in considered:
+                excluded[provision.id] = self._first_failure(plan, env, facts)
+                continue
+            provisions.append(self._trace(plan, env, date, status, facts,
+                                          sorted(beaten.get(provision.id, ()))))
+        return {"facts": facts, "provisions": provisions, "excluded": excluded}
+
+    def _trace(self, plan: _ProvisionPlan, env: Env, date: Any, status: Any,
+               facts: dict[str, Any], set_aside_by: list[str]) -> dict[str, Any]:
+        """One provision's trace as plain data (validated into a `ProvisionTrace`)."""
+        provision = plan.provision
+        values = [self._in_force(plan, date)] + [c(env) for _, c in plan.conditions]
+        conditions = []
+        failed = []
+        in_force = values[0]
+        if in_force is False:
+            failed.append("not in force on the governing date")
+        for condition, value in zip(provision.conditions, values[1:], strict=True):
+            shown = "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
+            conditions.append({"kind": condition.kind, "text": condition.text, "value": shown,
+                               "facts": {f: facts.get(f) for f in condition.facts}})
+            if (condition.kind == "if" and value is False) or \
+                    (condition.kind == "unless" and value is True):
+                failed.append(f"{condition.kind} {condition.text}")
+        return {
+            "id": provision.id, "title": provision.title,
+            "status": "applies" if status is True else (
+                "does_not_apply" if status is False else "undetermined"),
+            "in_force": "unknown" if isinstance(in_force, Unknown) else (
+                "true" if in_force else "false"),
+            "conditions": conditions, "failed": failed, "set_aside_by": set_aside_by,
+            "needs": sorted(status.needs) if isinstance(status, Unknown) else [],
+            "sources": list(plan.sources), "confidence": provision.confidence,
+            "quote": provision.quote}
+
+    def why_not(self, case: Any, provision_id: str,
+                as_of: dt.date | str | None = None) -> ProvisionTrace:
+        """The full trace of one provision on a case, whether or not the index excluded it."""
+        index = next(i for i, p in enumerate(self.plans) if p.provision.id == provision_id)
+        _, env = self.loader.load(case)
+        date, _ = self._governing_date(env, as_of)
+        statuses = self._applicability(env, date)
+        _, set_aside = self._priorities(env, statuses)
+        beaten = sorted({winner for entry in set_aside.values()
+                         for winner in entry.get(provision_id, ())})
+        facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
+        return ProvisionTrace.model_validate(
+            self._trace(self.plans[index], env, date, statuses[index], facts, beaten))
+
+    @staticmethod
+    def _first_failure(plan: _ProvisionPlan, env: Env, facts: dict[str, Any]) -> str:
+        """The first `if` condition that is false, with the facts it read."""
+        for condition, (is_unless, compiled) in zip(plan.provision.conditions, plan.conditions,
+                                                     strict=True):
+            if not is_unless and compiled(env) is False:
+                used = ", ".join(f"{f} = {facts[f]}" for f in condition.facts if f in facts)
+                return f"if {condition.text}: false ({used})" if used else \
+                    f"if {condition.text}: false"
+        return "does not apply"
 
 
 def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]:

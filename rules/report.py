@@ -232,7 +232,7 @@ def _reason(trace: ProvisionTrace | None, provision: Provision | None, pid: str,
                            for c in trace.conditions)
     if provision is None:
         return Reason(pid, trace.title if trace else "", tuple(trace.sources if trace else ()),
-                      (), trace.confidence if trace else "confirmed", "", conditions)
+                      (), (trace.confidence or "") if trace else "confirmed", "", conditions)
     return Reason(pid, provision.title, tuple(c.short for c in provision.sources),
                   tuple(c.full for c in provision.sources), provision.confidence,
                   provision.quote, conditions)
@@ -460,7 +460,8 @@ def render_why_not(trace: ProvisionTrace, ruleset: RuleSet | None = None,
         grounds = [f"{w} ({set_aside_ground(ruleset.by_id.get(w), provision)})"
                    if ruleset is not None else w for w in trace.set_aside_by]
         lines.append(Text("Set aside by: " + ", ".join(grounds)))
-    lines.append(Text.assemble("Sources: " + "; ".join(trace.sources), _mark(trace.confidence)))
+    lines.append(Text.assemble("Sources: " + "; ".join(trace.sources),
+                               _mark(trace.confidence or "")))
     return Group(*lines)
 
 

@@ -90,21 +90,26 @@ class ProvisionTrace(_Model):
     id: str
     title: str
     status: Literal["applies", "does_not_apply", "undetermined"]
-    in_force: Literal["true", "false", "unknown"]
+    in_force: Literal["true", "false", "unknown", "not evaluated"]
     conditions: list[ConditionTrace]
     failed: list[str] = []
     set_aside_by: list[str] = []
     needs: list[str] = []
     sources: list[str]
-    confidence: Literal["confirmed", "secondary", "uncertain"]
+    confidence: Literal["confirmed", "secondary", "uncertain"] | None
     quote: str = ""
 
 
 class Explanation(_Model):
-    """Every provision's trace, in rule-set order, and the facts the decision used."""
+    """The facts the decision used, and why each provision did or did not apply.
+
+    `provisions` traces, in rule-set order, every provision considered for the case; `excluded`
+    maps each other provision (one whose offence-kind test fails) to the condition that fails.
+    """
 
     facts: dict[str, JsonScalar]
     provisions: list[ProvisionTrace]
+    excluded: dict[str, str] = {}
 
 
 class Record(_Model):
@@ -169,4 +174,11 @@ class Decision(_Model):
         return [c.value for c in self.conclusions if c.name == name]
 
     def trace(self, provision: str) -> ProvisionTrace | None:
-        return next((p for p in self.explanation.provisions if p.id == provision), None)
+        """Why a provision did or did not apply (a one-condition trace if it was excluded)."""
+        found = next((p for p in self.explanation.provisions if p.id == provision), None)
+        if found is None and provision in self.explanation.excluded:
+            reason = self.explanation.excluded[provision]
+            return ProvisionTrace(id=provision, title="", status="does_not_apply",
+                                  in_force="not evaluated", conditions=[], failed=[reason],
+                                  sources=[], confidence=None)
+        return found

@@ -20,7 +20,7 @@ from .source import NOWHERE, Span
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
-    from .results import Decision
+    from .results import Decision, ProvisionTrace
 
 Confidence = Literal["confirmed", "secondary", "uncertain"]
 CONFIDENCES: tuple[Confidence, ...] = ("confirmed", "secondary", "uncertain")
@@ -204,3 +204,8 @@ class RuleSet:
     def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
         """Decide a case (a dict, JSON text or a case model) under this rule set."""
         return self.evaluator.evaluate(case, as_of=as_of)
+
+    def why_not(self, case: Any, provision_id: str,
+                as_of: dt.date | str | None = None) -> ProvisionTrace:
+        """Why one provision did or did not apply to a case: every condition, with its facts."""
+        return self.evaluator.why_not(case, provision_id, as_of=as_of)

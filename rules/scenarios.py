@@ -145,10 +145,9 @@ def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
     for name in expect.get("conflicts") or []:
         if not any(c.action == name or c.conclusion == name for c in decision.conflicts):
             failures.append(f"{name}: expected a conflict, none reported")
-    traces = {p.id: p for p in decision.explanation.provisions}
     for key, want_status in (("applies", "applies"), ("not_applies", "does_not_apply")):
         for pid in expect.get(key) or []:
-            trace = traces.get(pid)
+            trace = decision.trace(pid)
             if trace is None:
                 failures.append(f"unknown provision `{pid}` in the expectation")
             elif key == "not_applies" and trace.status == "applies" and trace.set_aside_by:
@@ -158,7 +157,7 @@ def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
                                 f"{trace.status.replace('_', ' ')}"
                                 + (f" ({'; '.join(trace.failed)})" if trace.failed else ""))
     for pid in expect.get("set_aside") or []:
-        trace = traces.get(pid)
+        trace = decision.trace(pid)
         if trace is None or not trace.set_aside_by:
             failures.append(f"{pid}: expected to be set aside")
 

@@ -403,7 +403,14 @@ def test_lists_are_sorted(semantics):
     for u in d.undetermined:
         assert u.needs == sorted(u.needs)
     ids = [p.id for p in d.explanation.provisions]
-    assert ids == [p.id for p in semantics.provisions]  # rule-set order
+    order = [p.id for p in semantics.provisions]
+    assert ids == [pid for pid in order if pid in ids]  # rule-set order
+    # every provision is explained: traced, or excluded with the condition that fails
+    assert set(ids) | set(d.explanation.excluded) == set(order)
+    assert not set(ids) & set(d.explanation.excluded)
+    for pid, reason in d.explanation.excluded.items():
+        assert reason.startswith("if ") and ": false" in reason
+        assert d.trace(pid) is not None and d.trace(pid).status == "does_not_apply"
 
 
 def test_why_not_lists_the_failing_condition(semantics):
@@ -418,10 +425,14 @@ def test_why_not_lists_the_failing_condition(semantics):
 
 
 def test_why_not_for_a_wrong_offence_kind(semantics):
-    d = semantics.evaluate(case(offence={"kind": "murder"}))
-    trace = d.trace("general_reconciliation")
+    facts = case(offence={"kind": "murder"})
+    trace = semantics.why_not(facts, "general_reconciliation")
     assert trace.failed == ["if offence.kind = battery"]
     assert trace.conditions[0].facts == {"offence.kind": "murder"}
+    # the decision itself carries the failing condition in one line
+    brief = semantics.evaluate(facts).trace("general_reconciliation")
+    assert brief.status == "does_not_apply"
+    assert brief.failed == ["if offence.kind = battery: false (offence.kind = murder)"]
 
 
 def test_applying_provision_has_no_failures(semantics):
