@@ -218,10 +218,11 @@ class Evaluator:
             dict[tuple[str, str], list[_Candidate]], dict[tuple[str, str], dict[str, list[str]]]]:
         candidates: dict[tuple[str, str], list[_Candidate]] = {}
         set_aside: dict[tuple[str, str], dict[str, list[str]]] = {}
-        for i, plan in enumerate(self.plans):
-            status = statuses[i]
+        plans = self.plans
+        for i, status in enumerate(statuses):
             if status is False:
                 continue
+            plan = plans[i]
             pid = plan.provision.id
             needs = status.needs if isinstance(status, Unknown) else None
             overriders = self._overriders.get(pid, ())

@@ -117,19 +117,17 @@ class CaseLoader:
             except json.JSONDecodeError as error:
                 raise CaseError([("", f"not valid JSON: {error.msg} at line {error.lineno} "
                                       f"column {error.colno}")]) from None
-        if isinstance(case, self.model):
-            data = case.model_dump(by_alias=True, exclude_none=True)
-        else:
+        if not isinstance(case, self.model):
             if not isinstance(case, dict):
                 raise CaseError([("", f"a case is a JSON object, not {type(case).__name__}")])
             try:
-                data = self.model.model_validate(case).model_dump(by_alias=True,
-                                                                  exclude_none=True)
+                case = self.model.model_validate(case)
             except ValidationError as error:
                 raise CaseError([(".".join(str(p) for p in e["loc"]), _reason(e))
                                  for e in error.errors()]) from None
+        data = case.model_dump(by_alias=True, exclude_none=True)
+        stated = case.model_dump(mode="json", by_alias=True, exclude_none=True)
         env: Env = {}
-        stated = _json_ready(data)
         for path, keys in self._paths:
             node: Any = data
             for key in keys:
@@ -160,14 +158,6 @@ class CaseLoader:
                 env[fact.path] = value
         if problems:
             raise CaseError(problems)
-
-
-def _json_ready(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: _json_ready(value) for key, value in data.items()}
-    if isinstance(data, dt.date):
-        return data.isoformat()
-    return data
 
 
 def _derivation_order(ruleset: RuleSet) -> list[Fact]:
