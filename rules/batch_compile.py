@@ -1,0 +1,746 @@
+"""RuleSet -> one polars lazy plan over a table of cases (one row a case).
+
+The batch back end reads the same checked tree (`core`) as the interpreter and reproduces its
+decisions column by column, with no Python loop over rows:
+
+* a fact is a column named by its path (`victim.age`); an unknown fact is a null, and polars'
+  `&` / `|` on nullable booleans are Kleene, comparisons and arithmetic with a null give null,
+  exactly as `compile.Unknown` behaves;
+* `validate` types the raw columns (CSV text, JSON, Parquet), collects every problem of a row in
+  a `__reason` column (type errors, out of range, unknown enum values, unknown fields) and
+  computes the derived facts, rejecting a stated value that disagrees with its derivation;
+* `decide` materialises definitions, then one applicability column per provision (in force on the
+  governing date, `if` conditions, not `unless`), then per candidate outcome whether it is present
+  (may apply, not set aside) and certain (applies, no overrider may apply), and finally per action
+  its status - `none`, `required`, `forbidden`, `permitted`, `conflict` or `undetermined` - with
+  arguments and deciding provisions, and per conclusion its value(s) and status.
+
+Combination follows `evaluator.Evaluator._combine_action` literally: the set of certain
+modalities and the set of uncertain ones index a lookup table built with the evaluator's own
+`_combined` / `_subsets`, so the table cannot drift from the reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import core
+from .ruleset import ConclusionOutcome, DeonticOutcome, Fact, RuleSet
+
+if TYPE_CHECKING:
+    import polars as pl
+    from polars import Expr
+
+STATUSES = ("none", "required", "forbidden", "permitted", "conflict", "undetermined")
+MODALITIES = ("required", "forbidden", "permitted")
+CONCLUSION_STATUSES = ("none", "determined", "undetermined", "conflict")
+REASON = "__reason"
+BAD = "__bad"
+ROW = "row"
+
+
+def _polars() -> Any:
+    try:
+        import polars
+    except ImportError as error:  # pragma: no cover - depends on the install
+        from .source import RulesError
+
+        raise RulesError("the batch back end needs polars and pyarrow: "
+                         "pip install 'kz-child-safety-rules[batch]'") from error
+    return polars
+
+
+def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    import polars as pl
+    if not exprs:
+        return pl.lit(False)
+    return functools.reduce(operator.or_, exprs)
+
+
+def _all(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    import polars as pl
+    if not exprs:
+        return pl.lit(True)
+    return functools.reduce(operator.and_, exprs)
+
+
+def _coalesce(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    import polars as pl
+    return exprs[0] if len(exprs) == 1 else pl.coalesce(exprs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """One outcome of one provision on one action or conclusion."""
+
+    provision: int
+    pid: str
+    modality: str                          # "" for conclusions
+    args: tuple[tuple[str, core.Expr], ...]
+    value: core.Expr | None
+    overriders: tuple[int, ...]            # provisions that set it aside when they apply
+    number: int = 0                         # its index among all candidates (column names)
+
+
+@dataclass
+class BatchPlan:
+    """A compiled rule set: `validate` then `decide` a lazy frame of cases."""
+
+    ruleset: RuleSet
+    as_of: dt.date | None = None
+    actions: tuple[str, ...] = ()
+    conclusions: tuple[str, ...] = ()
+    _candidates: dict[tuple[str, str], list[_Candidate]] = field(default_factory=dict)
+    _def_levels: list[list[str]] = field(default_factory=list)
+
+    # ---- names and types ---------------------------------------------------------------------
+
+    @property
+    def status_dtype(self) -> pl.DataType:
+        import polars as pl
+
+        return pl.Enum(list(STATUSES))
+
+    @property
+    def conclusion_status_dtype(self) -> pl.DataType:
+        import polars as pl
+
+        return pl.Enum(list(CONCLUSION_STATUSES))
+
+    def fact_dtype(self, fact: Fact) -> pl.DataType:
+        return self.type_dtype(fact.type)
+
+    def type_dtype(self, typ: core.Type) -> pl.DataType:
+        import polars as pl
+        kind = typ.kind
+        if kind == "boolean":
+            return pl.Boolean()
+        if kind == "integer":
+            return pl.Int64()
+        if kind == "date":
+            return pl.Date()
+        if kind == "enum":
+            return pl.Enum(list(typ.values))
+        return pl.String()
+
+    def output_dtype(self, typ: core.Type) -> pl.DataType:
+        """The dtype of an argument or conclusion value in the results (enums as text)."""
+        import polars as pl
+        if typ.kind in ("enum", "text"):
+            return pl.String()
+        return self.type_dtype(typ)
+
+    # ---- expressions -------------------------------------------------------------------------
+
+    def expr(self, e: core.Expr, inline: bool = False) -> pl.Expr:
+        """A checked expression as a polars expression over fact (and definition) columns."""
+        import polars as pl
+        if isinstance(e, core.Lit):
+            return self._lit(e.value, e.type)
+        if isinstance(e, core.FactRef):
+            return pl.col(e.path)
+        if isinstance(e, core.DefRef):
+            if inline:
+                return self.expr(self.ruleset.definitions[e.name].expr, inline=True)
+            return pl.col(_def_column(e.name))
+        if isinstance(e, core.Not):
+            return ~self.expr(e.operand, inline)
+        if isinstance(e, core.BoolOp):
+            parts = [self.expr(o, inline) for o in e.operands]
+            return _all(parts) if e.op == "and" else _any(parts)
+        if isinstance(e, core.Compare):
+            compared: Expr = _COMPARE[e.op](self._operand(e.left, inline),
+                                            self._operand(e.right, inline))
+            return compared
+        if isinstance(e, core.Arith):
+            left = self.expr(e.left, inline)
+            if e.op == "neg":
+                return -left
+            assert e.right is not None
+            computed: Expr = _ARITH[e.op](left, self.expr(e.right, inline))
+            return computed
+        if isinstance(e, core.In):
+            operand = self.expr(e.operand, inline)
+            if not e.values:
+                return pl.when(operand.is_null()).then(pl.lit(None, pl.Boolean)) \
+                    .otherwise(pl.lit(False))
+            member = operand.is_in(list(e.values))
+            return ~member if e.negated else member
+        if isinstance(e, core.IsKnown):
+            operand = self.expr(e.operand, inline)
+            return operand.is_null() if e.negated else operand.is_not_null()
+        if isinstance(e, core.Call):
+            start = self.expr(e.args[0], inline)
+            end = self.expr(e.args[1], inline)
+            if e.function == "days_between":
+                return (end - start).dt.total_days().cast(pl.Int64)
+            return _years_between(start, end)
+        raise TypeError(f"cannot compile {type(e).__name__}")  # pragma: no cover
+
+    def _operand(self, e: core.Expr, inline: bool) -> pl.Expr:
+        return self.expr(e, inline)
+
+    def _lit(self, value: core.Value, typ: core.Type) -> pl.Expr:
+        import polars as pl
+        if typ.kind == "integer":
+            return pl.lit(value, pl.Int64)
+        if typ.kind == "boolean":
+            return pl.lit(value, pl.Boolean)
+        if typ.kind == "date":
+            return pl.lit(value, pl.Date)
+        return pl.lit(value, pl.String)
+
+    def value_expr(self, e: core.Expr) -> pl.Expr:
+        """An argument or conclusion value, in its output dtype."""
+        return self.expr(e).cast(self.output_dtype(e.type))
+
+    # ---- stage 1: validation -----------------------------------------------------------------
+
+    def validate(self, lf: pl.LazyFrame, keep: Sequence[str] = (),
+                 texts: bool = True) -> pl.LazyFrame:
+        """Typed fact columns, derived facts, and whether each row is invalid.
+
+        With `texts`, a `__reason` column says why (empty string: the row is valid); without, a
+        boolean `__bad` column only flags it, which is much cheaper: the runner flags all rows,
+        then explains the (few) flagged ones.
+        """
+        import polars as pl
+        schema = lf.collect_schema()
+        typed: list[pl.Expr] = []
+        problems: list[tuple[pl.Expr, pl.Expr]] = []
+        for path, fact in self.ruleset.facts.items():
+            value, found = _coerce(self, fact, schema.get(path))
+            typed.append(value.alias(path))
+            problems.extend(found)
+        reserved = {ROW, REASON, BAD, _PARSE_ERROR, *keep}
+        for column in schema.names():
+            if column not in self.ruleset.facts and column not in reserved:
+                problems.append((pl.col(column).is_not_null(),
+                                 pl.lit(f"{column}: unknown field")))
+        if _PARSE_ERROR in schema.names():
+            problems.append((pl.col(_PARSE_ERROR).is_not_null(), pl.col(_PARSE_ERROR)))
+        carried = [pl.col(c) for c in (ROW, *keep)
+                   if c in schema.names() and c not in self.ruleset.facts]
+        out = lf.select([*carried, *typed, _flag(problems, texts)])
+        from .facts import _derivation_order
+
+        for fact in _derivation_order(self.ruleset):
+            if fact.derivation is None:
+                continue
+            computed = self.expr(fact.derivation, inline=True).alias(_derived_column(fact.path))
+            out = out.with_columns(computed).with_columns(*self._derive(fact, texts)) \
+                .drop(_derived_column(fact.path))
+        return out
+
+    def _derive(self, fact: Fact, texts: bool) -> list[pl.Expr]:
+        import polars as pl
+        assert fact.derivation is not None
+        computed = pl.col(_derived_column(fact.path))
+        stated = pl.col(fact.path)
+        mismatch = (stated.is_not_null() & computed.is_not_null() & (stated != computed))
+        out_of_range = []
+        if fact.low is not None:
+            out_of_range.append(computed < self._lit(fact.low, fact.type))
+        if fact.high is not None:
+            out_of_range.append(computed > self._lit(fact.high, fact.type))
+        outside = _any(out_of_range).fill_null(False) & ~mismatch.fill_null(False)
+        inputs = ", ".join(sorted(_facts_of(fact.derivation)))
+        mismatch_text = pl.concat_str([
+            pl.lit(f"{fact.path}: is "), stated.cast(pl.String),
+            pl.lit(", but the facts it is computed from give "), computed.cast(pl.String)])
+        outside_text = pl.concat_str([
+            pl.lit(f"{fact.path}: computes to "), computed.cast(pl.String),
+            pl.lit(f", outside {fact.low}..{fact.high} (check {inputs})")])
+        value = pl.when(computed.is_not_null() & ~mismatch.fill_null(False) & ~outside) \
+            .then(computed).otherwise(stated)
+        if texts:
+            reason = pl.when(mismatch.fill_null(False)).then(mismatch_text) \
+                .when(outside).then(outside_text)
+            flag = _join_reasons([pl.col(REASON).replace("", None), reason]).alias(REASON)
+        else:
+            flag = (pl.col(BAD) | mismatch.fill_null(False) | outside).alias(BAD)
+        return [value.cast(self.fact_dtype(fact)).alias(fact.path), flag]
+
+    # ---- stage 2: decision -------------------------------------------------------------------
+
+    def decide(self, lf: pl.LazyFrame, keep: Sequence[str] = (),
+               provisions: bool = True, statuses_only: bool = False) -> pl.LazyFrame:
+        """Result columns for valid, typed cases (the output of `validate`, filtered).
+
+        `statuses_only` keeps the action and conclusion statuses (what a summary needs) and
+        leaves out arguments, values and provisions.
+        """
+        import polars as pl
+        for level in self._def_levels:
+            lf = lf.with_columns([self.expr(self.ruleset.definitions[name].expr)
+                                  .alias(_def_column(name)) for name in level])
+        lf = lf.with_columns([self._applicability(i).alias(_status(i))
+                              for i in range(len(self.ruleset.provisions))])
+        flags: list[pl.Expr] = []
+        for cands in self._candidates.values():
+            for c in cands:
+                if c.overriders:
+                    present, certain = self._flags(c)
+                    flags.append(present.alias(_present_col(c)))
+                    flags.append(certain.alias(_certain_col(c)))
+        if flags:
+            lf = lf.with_columns(dedupe(flags))
+        outputs: list[pl.Expr] = [pl.col(c) for c in (ROW, *keep)
+                                  if c in lf.collect_schema().names()]
+        stage: list[pl.Expr] = []
+        for name in self.actions:
+            stage.extend(self._action_columns(name, provisions))
+        for name in self.conclusions:
+            stage.extend(self._conclusion_columns(name, provisions))
+        if statuses_only:
+            wanted = {*self.actions, *(f"{c}.status" for c in self.conclusions)}
+            stage = [e for e in stage if e.meta.output_name() in wanted]
+        return lf.select([*outputs, *stage])
+
+    def _applicability(self, index: int) -> pl.Expr:
+        import polars as pl
+        provision = self.ruleset.provisions[index]
+        parts = [self._in_force(provision.start if provision.effect != "improves" else None,
+                                provision.end)]
+        for condition in provision.conditions:
+            value = self.expr(condition.expr)
+            parts.append(~value if condition.kind == "unless" else value)
+        return _all(parts).cast(pl.Boolean)
+
+    def _in_force(self, low: dt.date | None, high: dt.date | None) -> pl.Expr:
+        import polars as pl
+        if low is None and high is None:
+            return pl.lit(True)
+        if self.as_of is not None:
+            return pl.lit((low is None or self.as_of >= low)
+                          and (high is None or self.as_of <= high))
+        governing = self.ruleset.governing_date
+        fact = self.ruleset.facts.get(governing) if governing else None
+        d_low, d_high = (fact.low, fact.high) if fact else (None, None)
+        inside = (low is None or (d_low is not None and d_low >= low)) and \
+                 (high is None or (d_high is not None and d_high <= high))
+        disjoint = (high is not None and d_low is not None and d_low > high) or \
+                   (low is not None and d_high is not None and d_high < low)
+        static: bool | None = True if inside else (False if disjoint else None)
+        if governing is None:
+            return pl.lit(static, pl.Boolean)
+        date = pl.col(governing)
+        known = _all([x for x in (date >= pl.lit(low, pl.Date) if low else None,
+                                  date <= pl.lit(high, pl.Date) if high else None)
+                      if x is not None])
+        return pl.when(date.is_null()).then(pl.lit(static, pl.Boolean)) \
+            .otherwise(known)
+
+    def _flags(self, c: _Candidate) -> tuple[pl.Expr, pl.Expr]:
+        """(present, certain) of a candidate outcome, computed from applicability columns."""
+        import polars as pl
+        status = pl.col(_status(c.provision))
+        if not c.overriders:
+            return status.fill_null(True), status.fill_null(False)
+        beaten = _any([pl.col(_status(j)).fill_null(False) for j in c.overriders])
+        maybe = _any([pl.col(_status(j)).is_null() for j in c.overriders])
+        return status.fill_null(True) & ~beaten, status.fill_null(False) & ~beaten & ~maybe
+
+    def _present(self, c: _Candidate) -> pl.Expr:
+        import polars as pl
+        return pl.col(_present_col(c)) if c.overriders else self._flags(c)[0]
+
+    def _certain(self, c: _Candidate) -> pl.Expr:
+        import polars as pl
+        return pl.col(_certain_col(c)) if c.overriders else self._flags(c)[1]
+
+    def _action_columns(self, name: str, provisions: bool) -> list[pl.Expr]:
+        import polars as pl
+        cands = self._candidates.get(("action", name), [])
+        if not cands:
+            return [pl.lit("none", self.status_dtype).alias(name)]
+        modalities = sorted({c.modality for c in cands}, key=MODALITIES.index)
+        bits: list[pl.Expr] = []
+        for modality in modalities:
+            bits.append(_any([self._certain(c) for c in cands if c.modality == modality]))
+        for modality in modalities:
+            bits.append(_any([self._present(c) & ~self._certain(c)
+                              for c in cands if c.modality == modality]))
+        key = functools.reduce(operator.add, [b.cast(pl.UInt8) * (1 << k)
+                                              for k, b in enumerate(bits)])
+        table = _action_table(modalities)
+        lookup = pl.lit(pl.Series(table, dtype=self.status_dtype)).gather(key)
+        params = self.ruleset.actions[name].params
+        if not params:
+            status = lookup
+            columns = [status.alias(name)]
+        else:
+            any_uncertain = _any([self._present(c) & ~self._certain(c) for c in cands])
+            arg_unknown: list[pl.Expr] = []
+            differ: list[Expr] = []
+            certain_differ: list[Expr] = []
+            firsts: dict[str, Expr] = {}
+            for param, _ in params:
+                values = [self.value_expr(dict(c.args)[param]) for c in cands]
+                first = _coalesce([pl.when(self._present(c)).then(v)
+                                   for c, v in zip(cands, values, strict=True)])
+                first_certain = _coalesce([pl.when(self._certain(c)).then(v)
+                                           for c, v in zip(cands, values, strict=True)])
+                firsts[param] = first_certain
+                for c, v in zip(cands, values, strict=True):
+                    arg_unknown.append(self._present(c) & v.is_null())
+                    differ.append((self._present(c) & (v != first)).fill_null(False))
+                    certain_differ.append((self._certain(c) & (v != first_certain))
+                                          .fill_null(False))
+            arg_needs = _any(arg_unknown) | (any_uncertain & _any(differ))
+            status = (pl.when(lookup == "conflict").then(lookup)
+                      .when((lookup == "undetermined") | arg_needs)
+                      .then(pl.lit("undetermined", self.status_dtype))
+                      .when(lookup == "none").then(lookup)
+                      .when(_any(certain_differ)).then(pl.lit("conflict", self.status_dtype))
+                      .otherwise(lookup))
+            columns = [status.alias(name)]
+            decided = status.is_in(list(MODALITIES))
+            for param, _ in params:
+                columns.append(pl.when(decided).then(firsts[param]).alias(f"{name}.{param}"))
+        if provisions:
+            decided = status.is_in(list(MODALITIES))
+            ids = _list_of([(self._certain(c), pl.lit(c.pid)) for c in cands])
+            columns.append(pl.when(decided).then(ids).alias(f"{name}.provisions"))
+        return columns
+
+    def _conclusion_columns(self, name: str, provisions: bool) -> list[pl.Expr]:
+        import polars as pl
+        kind = self.ruleset.conclusions[name]
+        dtype = self.output_dtype(kind.type)
+        cands = self._candidates.get(("conclusion", name), [])
+        if not cands:
+            empty = pl.lit(None, pl.List(dtype) if kind.many else dtype)
+            columns = [empty.alias(name),
+                       pl.lit("none", self.conclusion_status_dtype).alias(f"{name}.status")]
+            if provisions:
+                columns.append(pl.lit(None, pl.List(pl.String)).alias(f"{name}.provisions"))
+            return columns
+        # Units: candidates with the same literal value are one unit; others one each.
+        units: list[tuple[Expr, Expr, Expr, Any]] = []   # value, present, certain, lit
+        groups: dict[Any, list[_Candidate]] = {}
+        singles: list[_Candidate] = []
+        for c in cands:
+            assert c.value is not None
+            if isinstance(c.value, core.Lit):
+                groups.setdefault(c.value.value, []).append(c)
+            else:
+                singles.append(c)
+        for value, group in groups.items():
+            assert group[0].value is not None
+            units.append((self.value_expr(group[0].value),
+                          _any([self._present(c) for c in group]),
+                          _any([self._certain(c) for c in group]), value))
+        for c in singles:
+            assert c.value is not None
+            units.append((self.value_expr(c.value), self._present(c), self._certain(c), None))
+        known_certain = [(cert & v.is_not_null()) for v, _, cert, _ in units]
+        certain_lit = [(cert & v.is_not_null(), v) for v, _, cert, _ in units]
+        undetermined_s = pl.lit("undetermined", self.conclusion_status_dtype)
+        if not kind.many:
+            first_certain = _coalesce([pl.when(k).then(v) for k, v in certain_lit])
+            conflict = _any([(k & (v != first_certain)).fill_null(False)
+                             for k, v in certain_lit])
+            present_known = [(pres & v.is_not_null(), v) for v, pres, _, _ in units]
+            first_present = _coalesce([pl.when(k).then(v) for k, v in present_known])
+            differ = _any([(k & (v != first_present)).fill_null(False)
+                           for k, v in present_known])
+            unknown = _any([pres & v.is_null() for v, pres, _, _ in units])
+            status = (pl.when(conflict).then(pl.lit("conflict", self.conclusion_status_dtype))
+                      .when(differ | unknown).then(undetermined_s)
+                      .when(_any(known_certain))
+                      .then(pl.lit("determined", self.conclusion_status_dtype))
+                      .when(_any([pres for _, pres, _, _ in units])).then(undetermined_s)
+                      .otherwise(pl.lit("none", self.conclusion_status_dtype)))
+            value = pl.when(status == "determined").then(first_certain)
+            columns = [value.alias(name), status.alias(f"{name}.status")]
+            decided = status == "determined"
+        else:
+            open_units: list[Expr] = []
+            for u, (v, pres, cert, lit) in enumerate(units):
+                matched: list[Expr] = []
+                for w, (vw, _, certw, litw) in enumerate(units):
+                    if u == w and lit is not None:
+                        matched.append(cert)
+                    elif lit is not None and litw is not None:
+                        continue   # two literal units have different values
+                    else:
+                        matched.append((certw & (vw == v)).fill_null(False))
+                open_units.append(pres & (v.is_null() | ~_any(matched)))
+            values = _list_of(certain_lit, dtype)
+            if singles:
+                values = values.list.unique(maintain_order=True)
+            any_value = _any(known_certain)
+            status = (pl.when(_any(open_units)).then(undetermined_s)
+                      .when(any_value).then(pl.lit("determined", self.conclusion_status_dtype))
+                      .otherwise(pl.lit("none", self.conclusion_status_dtype)))
+            columns = [pl.when(any_value).then(values).alias(name),
+                       status.alias(f"{name}.status")]
+            decided = any_value
+        if provisions:
+            ids = _list_of([(self._certain(c) & self.value_expr(c.value).is_not_null(),
+                             pl.lit(c.pid)) for c in cands if c.value is not None])
+            columns.append(pl.when(decided).then(ids).alias(f"{name}.provisions"))
+        return columns
+
+    # ---- summaries ---------------------------------------------------------------------------
+
+    def summary_exprs(self) -> list[pl.Expr]:
+        """One count per (action, status) and (conclusion, status): a single-row frame."""
+        import polars as pl
+        out: list[Expr] = []
+        for name in self.actions:
+            for status in STATUSES:
+                out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
+        for name in self.conclusions:
+            for status in CONCLUSION_STATUSES:
+                out.append((pl.col(f"{name}.status") == status).sum()
+                           .alias(f"{name}.status\0{status}"))
+        return out
+
+
+_SEPARATOR = "\x1f"
+
+
+def _list_of(items: Sequence[tuple[pl.Expr, pl.Expr]], dtype: pl.DataType | None = None) -> pl.Expr:
+    """The list of the values whose condition holds, in order (text joined, then split: much
+    faster in polars than `concat_list` of many nullable items)."""
+    import polars as pl
+    joined = pl.concat_str([pl.when(k).then(v.cast(pl.String)) for k, v in items],
+                           separator=_SEPARATOR, ignore_nulls=True)
+    listed = joined.str.split(_SEPARATOR)
+    if dtype is not None and dtype != pl.String:
+        listed = listed.cast(pl.List(dtype))
+    return listed
+
+
+def dedupe(exprs: list[pl.Expr]) -> list[pl.Expr]:
+    seen: set[str] = set()
+    out = []
+    for e in exprs:
+        name = e.meta.output_name()
+        if name not in seen:
+            seen.add(name)
+            out.append(e)
+    return out
+
+
+_PARSE_ERROR = "__parse_error"
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+}
+
+
+def _def_column(name: str) -> str:
+    return f"__def.{name}"
+
+
+def _derived_column(path: str) -> str:
+    return f"__derived.{path}"
+
+
+def _status(index: int) -> str:
+    return f"__p{index}"
+
+
+def _present_col(c: _Candidate) -> str:
+    return f"__pres{c.number}"
+
+
+def _certain_col(c: _Candidate) -> str:
+    return f"__cert{c.number}"
+
+
+def _years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    import polars as pl
+    years = end.dt.year().cast(pl.Int64) - start.dt.year().cast(pl.Int64)
+    end_md = end.dt.month().cast(pl.Int32) * 100 + end.dt.day().cast(pl.Int32)
+    start_md = start.dt.month().cast(pl.Int32) * 100 + start.dt.day().cast(pl.Int32)
+    return years - (end_md < start_md).cast(pl.Int64)
+
+
+def _facts_of(e: core.Expr) -> set[str]:
+    if isinstance(e, core.FactRef):
+        return {e.path}
+    out: set[str] = set()
+    for child in core.children(e):
+        out |= _facts_of(child)
+    return out
+
+
+def _defs_of(e: core.Expr) -> set[str]:
+    if isinstance(e, core.DefRef):
+        return {e.name}
+    out: set[str] = set()
+    for child in core.children(e):
+        out |= _defs_of(child)
+    return out
+
+
+def _flag(problems: Sequence[tuple[pl.Expr, pl.Expr]], texts: bool) -> pl.Expr:
+    import polars as pl
+    if texts:
+        return _join_reasons([pl.when(c).then(t) for c, t in problems]).alias(REASON)
+    return _any([c for c, _ in problems]).alias(BAD)
+
+
+def _join_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
+    import polars as pl
+    if not reasons:
+        return pl.lit("", pl.String)
+    return pl.concat_str(list(reasons), separator="; ",
+                         ignore_nulls=True)
+
+
+def _action_table(modalities: Sequence[str]) -> list[str]:
+    """Status for each (certain bits, uncertain bits) key, with the evaluator's own rules."""
+    from .evaluator import _combined, _subsets
+
+    n = len(modalities)
+    table = []
+    for key in range(1 << (2 * n)):
+        certain = {m for k, m in enumerate(modalities) if key >> k & 1}
+        uncertain = {m for k, m in enumerate(modalities) if key >> (n + k) & 1}
+        if _combined(certain) == "conflict":
+            table.append("conflict")
+            continue
+        possible = {_combined(certain | set(extra)) for extra in _subsets(uncertain)}
+        table.append(possible.pop() if len(possible) == 1 else "undetermined")
+    return table
+
+
+def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
+        pl.Expr, list[tuple[pl.Expr, pl.Expr]]]:
+    """A raw column as the fact's type, and the reasons a row's value is invalid."""
+    import polars as pl
+    path = fact.path
+    target = plan.fact_dtype(fact)
+    if dtype is None or dtype == pl.Null:
+        return pl.lit(None, target), []
+    raw = pl.col(path)
+    kind = fact.type.kind
+    given = raw.is_not_null()
+    reasons: list[tuple[Expr, Expr]] = []
+
+    def bad(condition: Expr, text: str, with_value: bool = True) -> None:
+        parts = [pl.lit(f"{path}: {text}")]
+        if with_value:
+            parts += [pl.lit(", got "), raw.cast(pl.String)]
+        reasons.append((condition.fill_null(False), pl.concat_str(parts)))
+
+    is_text = dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
+    if kind == "integer":
+        if dtype.is_integer():
+            value = raw.cast(pl.Int64)
+        elif dtype.is_float():
+            integral = raw == raw.floor()
+            value = pl.when(integral).then(raw.cast(pl.Int64, strict=False))
+            bad(given & ~integral.fill_null(False), "expected an integer")
+        elif is_text:
+            value = raw.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+            bad(given & value.is_null(), "expected an integer")
+        else:
+            value = pl.lit(None, pl.Int64)
+            bad(given, "expected an integer")
+    elif kind == "boolean":
+        if dtype == pl.Boolean:
+            value = raw
+        elif is_text:
+            word = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+            value = pl.when(word == "true").then(pl.lit(True)) \
+                .when(word == "false").then(pl.lit(False)).otherwise(pl.lit(None, pl.Boolean))
+            bad(given & value.is_null(), "expected true or false")
+        else:
+            value = pl.lit(None, pl.Boolean)
+            bad(given, "expected true or false")
+    elif kind == "date":
+        if dtype == pl.Date:
+            value = raw
+        elif is_text:
+            text = raw.cast(pl.String).str.strip_chars()
+            shape = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+            value = pl.when(shape).then(text.str.to_date("%Y-%m-%d", strict=False))
+            bad(given & value.is_null(), "expected a date like 2024-06-16")
+        else:
+            value = pl.lit(None, pl.Date)
+            bad(given, "expected a date like 2024-06-16")
+    elif kind == "enum":
+        if dtype == target:
+            value = raw
+        elif is_text:
+            value = raw.cast(pl.String).cast(target, strict=False)
+            bad(given & value.is_null(),
+                f"unknown value; expected one of {', '.join(fact.type.values)}")
+        else:
+            value = pl.lit(None, target)
+            bad(given, f"expected one of {', '.join(fact.type.values)}")
+    else:
+        if is_text:
+            value = raw.cast(pl.String)
+            bad(value == "", "should have at least 1 character", with_value=False)
+        else:
+            value = pl.lit(None, pl.String)
+            bad(given, "expected text")
+    if fact.low is not None:
+        bad(value < plan._lit(fact.low, fact.type), f"must be at least {fact.low}")
+    if fact.high is not None:
+        bad(value > plan._lit(fact.high, fact.type), f"must be at most {fact.high}")
+    return value.cast(target), reasons
+
+
+def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> BatchPlan:
+    """Compile a checked rule set for the batch back end (needs polars)."""
+    _polars()
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    plan = BatchPlan(ruleset, as_of, tuple(ruleset.actions), tuple(ruleset.conclusions))
+    index = {p.id: i for i, p in enumerate(ruleset.provisions)}
+    keys = [frozenset(("action", o.action) if isinstance(o, DeonticOutcome)
+                      else ("conclusion", o.name) for o in p.outcomes)
+            for p in ruleset.provisions]
+    overriders: dict[tuple[int, tuple[str, str]], list[int]] = {}
+    for j, p in enumerate(ruleset.provisions):
+        for target in p.overrides:
+            i = index[target]
+            for key in keys[i] & keys[j]:
+                overriders.setdefault((i, key), []).append(j)
+    number = 0
+    for i, p in enumerate(ruleset.provisions):
+        for o in p.outcomes:
+            if isinstance(o, DeonticOutcome):
+                key = ("action", o.action)
+                cand = _Candidate(i, p.id, o.modality, o.args, None,
+                                  tuple(overriders.get((i, key), ())), number)
+            else:
+                assert isinstance(o, ConclusionOutcome)
+                key = ("conclusion", o.name)
+                cand = _Candidate(i, p.id, "", (), o.value,
+                                  tuple(overriders.get((i, key), ())), number)
+            number += 1
+            plan._candidates.setdefault(key, []).append(cand)
+    # Definitions in dependency levels: each level reads only earlier ones.
+    depth: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            deps = _defs_of(ruleset.definitions[name].expr)
+            depth[name] = 1 + max((level(d) for d in deps), default=-1)
+        return depth[name]
+
+    for name in ruleset.definitions:
+        level(name)
+    for name, d in sorted(depth.items(), key=lambda item: item[1]):
+        while len(plan._def_levels) <= d:
+            plan._def_levels.append([])
+        plan._def_levels[d].append(name)
+    return plan
