@@ -279,6 +279,9 @@ def diff_command(
         "--changed-out", help="Write the corpus rows whose outcome changes (JSONL).")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Solver timeout per query (ms).")
                        ] = 10_000,
+    interpreter: Annotated[bool, typer.Option(
+        "--interpreter", help="Evaluate the corpus case by case with the reference interpreter "
+        "instead of the batch back end.")] = False,
 ) -> None:
     """What an amendment changes: per action and conclusion, a proof of no change or the
     transitions with witness cases; broken scenarios; the effect on a corpus."""
@@ -295,8 +298,8 @@ def diff_command(
             raise UserError(f"{folder}: no such scenario folder")
         broken, ran, already = diff_scenarios(base, amended, folder) if folder.exists() \
             else ([], 0, 0)
-        corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json) \
-            if cases is not None else None
+        corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json,
+                              interpreter) if cases is not None else None
         if as_json:
             _print_json({**report.to_json(), "scenarios": {
                 "run": ran, "already_failing": already,
@@ -321,7 +324,7 @@ def diff_command(
 
 
 def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
-                 as_of: Optional[dt.date], quiet: bool) -> Any:
+                 as_of: Optional[dt.date], quiet: bool, interpreter: bool = False) -> Any:
     import json as _json
 
     from rich.progress import Progress
@@ -330,6 +333,16 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
 
     if changed_out is not None and not changed_out.parent.is_dir():
         raise UserError(f"{changed_out}: the folder {changed_out.parent} does not exist")
+    if not cases.exists():
+        raise UserError(f"{cases}: no such corpus file")
+    if not interpreter and _has_polars():
+        from rules.batch_diff import diff_corpus_file
+
+        with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
+            task = progress.add_task(f"evaluating {cases.name}", total=None)
+            return diff_corpus_file(base, amended, cases, as_of,
+                                    progress=lambda n: progress.advance(task, n),
+                                    changed_out=changed_out)
     handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
 
     def write(row: dict[str, Any]) -> None:
@@ -345,6 +358,12 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
     finally:
         if handle is not None:
             handle.close()
+
+
+def _has_polars() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("polars") is not None
 
 
 @app.command("schema")

@@ -54,7 +54,7 @@ def read_cases(path: str | Path, ruleset: RuleSet | None = None) -> Iterator[Row
     if suffix == ".csv":
         return _read_csv(file, ruleset)
     if suffix in (".parquet", ".pq"):
-        return _read_parquet(file)
+        return _read_parquet(file, ruleset)
     if suffix == ".json":
         return _read_json_list(file)
     raise CorpusError(f"{file}: unknown corpus format {suffix!r}; use .jsonl, .csv or .parquet")
@@ -158,7 +158,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read_parquet(file: Path) -> Iterator[Row]:
+def _read_parquet(file: Path, ruleset: RuleSet | None = None) -> Iterator[Row]:
     records: Iterable[dict[str, Any]]
     try:
         import polars as pl
@@ -171,8 +171,25 @@ def _read_parquet(file: Path) -> Iterator[Row]:
             raise CorpusError(f"{file}: reading Parquet needs polars or pyarrow: "
                               "pip install 'kz-child-safety-rules[batch]'") from None
         records = pq.read_table(file).to_pylist()
+    kinds = {p: f.type.kind for p, f in ruleset.facts.items()} if ruleset else {}
     for number, record in enumerate(records, 1):
-        yield _split_id(number, {k: _plain(v) for k, v in record.items() if v is not None})
+        flat: dict[str, Any] = {}
+        problems = []
+        for column, value in record.items():
+            if value is None:
+                continue
+            if isinstance(value, str) and kinds.get(column) in ("boolean", "integer"):
+                # a text column (as a CSV would give it): read it by the fact's type
+                try:
+                    value = _cell(kinds[column], value)
+                except ValueError as error:
+                    problems.append(f"{column}: {error}")
+                    continue
+            flat[column] = _plain(value)
+        if problems:
+            yield Row(number, str(flat.get("id", number)), None, "; ".join(problems))
+        else:
+            yield _split_id(number, flat)
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
