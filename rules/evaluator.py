@@ -81,6 +81,13 @@ class Evaluator:
             for target in plan.provision.overrides:
                 j = index[target]
                 self._overriders.setdefault(target, []).append((i, keys[i] & keys[j]))
+        self._ids = tuple(plan.provision.id for plan in self.plans)
+        # per provision and outcome: the provisions that override it on that outcome's key
+        self._outcome_overriders = tuple(
+            tuple((outcome, tuple(j for j, shared in self._overriders.get(plan.provision.id, ())
+                                  if outcome.key in shared))
+                  for outcome in plan.outcomes)
+            for plan in self.plans)
         governing = ruleset.governing_date
         fact = ruleset.facts.get(governing) if governing else None
         self._governing = governing
@@ -218,24 +225,20 @@ class Evaluator:
             dict[tuple[str, str], list[_Candidate]], dict[tuple[str, str], dict[str, list[str]]]]:
         candidates: dict[tuple[str, str], list[_Candidate]] = {}
         set_aside: dict[tuple[str, str], dict[str, list[str]]] = {}
-        plans = self.plans
+        ids = self._ids
         for i, status in enumerate(statuses):
             if status is False:
                 continue
-            plan = plans[i]
-            pid = plan.provision.id
+            pid = ids[i]
             needs = status.needs if isinstance(status, Unknown) else None
-            overriders = self._overriders.get(pid, ())
-            for outcome in plan.outcomes:
+            for outcome, overriders in self._outcome_overriders[i]:
                 cand_needs = needs
                 beaten_by = []
-                for j, shared in overriders:
-                    if outcome.key not in shared:
-                        continue
+                for j in overriders:
                     other = statuses[j]
                     if other is True:
-                        beaten_by.append(self.plans[j].provision.id)
-                    elif isinstance(other, Unknown):
+                        beaten_by.append(ids[j])
+                    elif other is not False:
                         cand_needs = (cand_needs or frozenset()) | other.needs
                 if beaten_by:
                     if needs is None:
@@ -345,6 +348,19 @@ class Evaluator:
                             undetermined: list[dict[str, Any]],
                             conflicts: list[dict[str, Any]]) -> None:
         many = self.ruleset.conclusions[name].many
+        if all(c.needs is None and not isinstance(c.value, Unknown) for c in cands):
+            # the common case: every candidate certain and its value known
+            grouped: dict[Any, list[str]] = {}
+            for c in cands:
+                grouped.setdefault(c.value, []).append(c.provision)
+            if many or len(grouped) == 1:
+                aside = sorted(asides)
+                for value, ids in grouped.items():
+                    sources, confidence = self._meta(ids)
+                    conclusions.append({"name": name, "value": _jsonable(value),
+                                        "provisions": ids, "set_aside": aside,
+                                        "sources": sources, "confidence": confidence})
+                return
         by_value: dict[Any, list[_Candidate]] = {}
         unknown_values: list[_Candidate] = []
         for c in cands:
