@@ -218,19 +218,11 @@ def check_command(
     """Parse and check a rule set; report every problem with its place. After a clean check,
     z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
     with user_errors():
-        from rules.checker import check_collect
-        from rules.loader import bundled_path, read_sources
-        from rules.parser import parse_collect
+        from rules.loader import bundled_path, diagnose, read_sources
         from rules.source import RuleSetError
 
         sources = read_sources(path or bundled_path())
-        modules, diagnostics = [], []
-        for name, text in sources.items():
-            module, errors = parse_collect(text, name)
-            modules.append(module)
-            diagnostics.extend(errors)
-        ruleset, checked = check_collect(modules, sources)
-        diagnostics.extend(checked.items)
+        ruleset, diagnostics = diagnose(sources)
         analysis = None
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):

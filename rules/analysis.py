@@ -41,12 +41,7 @@ _CUMULATIVE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 
 def action_state(decision: Decision, action: str) -> str:
     """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
-    if any(c.action == action for c in decision.conflicts):
-        return "conflict"
-    if any(u.action == action for u in decision.undetermined):
-        return "undetermined"
-    outcome = decision.outcome(action)
-    return outcome.modality if outcome else "none"
+    return decision.state(action)
 
 
 def conclusion_state(decision: Decision, name: str, value: Any = None) -> str:

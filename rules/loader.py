@@ -44,8 +44,8 @@ def parse(text: str, file: str = "<string>") -> syntax.Module:
     return parse_text(text, file)
 
 
-def check(sources: dict[str, str]) -> RuleSet:
-    """Parse and check rule texts (file name -> text) as one rule set; every error is reported."""
+def diagnose(sources: dict[str, str]) -> tuple[RuleSet | None, list[Diagnostic]]:
+    """Parse and check rule texts; the rule set (None on errors) and every diagnostic."""
     modules = []
     diagnostics: list[Diagnostic] = []
     for name, text in sources.items():
@@ -54,7 +54,15 @@ def check(sources: dict[str, str]) -> RuleSet:
         diagnostics.extend(errors)
     ruleset, checked = check_collect(modules, sources)
     diagnostics.extend(checked.items)
-    if ruleset is None or any(d.severity == "error" for d in diagnostics):
+    if any(d.severity == "error" for d in diagnostics):
+        ruleset = None
+    return ruleset, diagnostics
+
+
+def check(sources: dict[str, str]) -> RuleSet:
+    """Parse and check rule texts (file name -> text) as one rule set; every error is reported."""
+    ruleset, diagnostics = diagnose(sources)
+    if ruleset is None:
         raise RuleSetError(diagnostics, sources)
     return ruleset
 

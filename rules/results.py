@@ -166,6 +166,15 @@ class Decision(_Model):
             self._explanation = self._explain()
         return self._explanation
 
+    def state(self, action: str) -> str:
+        """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
+        if any(c.action == action for c in self.conflicts):
+            return "conflict"
+        if any(u.action == action for u in self.undetermined):
+            return "undetermined"
+        outcome = self.outcome(action)
+        return outcome.modality if outcome else "none"
+
     def outcome(self, action: str) -> Outcome | None:
         """The determined outcome on `action`, if any."""
         return next((o for o in self.outcomes if o.action == action), None)

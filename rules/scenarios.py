@@ -97,22 +97,13 @@ def run_scenario(ruleset: RuleSet, scenario: Scenario) -> ScenarioResult:
     return result
 
 
-def _modality_of(decision: Decision, action: str) -> str:
-    if any(c.action == action for c in decision.conflicts):
-        return "conflict"
-    if any(u.action == action for u in decision.undetermined):
-        return "undetermined"
-    outcome = decision.outcome(action)
-    return outcome.modality if outcome else "none"
-
-
 def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
            ruleset: RuleSet) -> None:
     for action, want in (expect.get("outcomes") or {}).items():
         if action not in ruleset.actions:
             failures.append(f"unknown action `{action}` in the expectation")
             continue
-        got = _modality_of(decision, action)
+        got = decision.state(action)
         if got != str(want):
             failures.append(f"{action}: expected {want}, got {got}")
     for action, args in (expect.get("args") or {}).items():
