@@ -13,16 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-pl = pytest.importorskip("polars")
-pytest.importorskip("pyarrow")
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import rules  # noqa: E402
-from rules.batch import (  # noqa: E402
+import rules
+from rules.batch import (
     batch_row,
     compile_batch,
     decide_cases,
@@ -30,7 +27,7 @@ from rules.batch import (  # noqa: E402
     expected_row,
     run_batch,
 )
-from rules.generate import generate, write  # noqa: E402
+from rules.generate import generate, write
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"
@@ -115,7 +112,6 @@ def test_bill_20k_generated_rows_match_the_interpreter(bill: rules.RuleSet) -> N
     assert differential(bill, cases, batch) == []
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="bench/anchors/reference.law not there yet")
 def test_reference_rule_set_matches_the_interpreter() -> None:
     reference = rules.load(REFERENCE)
     cases, batch = run_generated(reference, 3_000, seed=7)
