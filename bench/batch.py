@@ -5,7 +5,8 @@
 1. The ANCHORS reference rule set (bench/anchors/reference.law) through the batch back end vs a
    hand-written polars version of the same 15 rules, on the same typed columns (complete cases).
 2. The whole bill over generated cases from Parquet on disk to the summary (`rules batch` without
-   --out), wall time and peak RSS measured in a fresh subprocess; and with results written.
+   --out), wall time and peak RSS measured in a fresh subprocess; and with results written; and
+   the stages of the summary query (read, + validate, + decide and count), cumulative.
 3. The interpreter's cases/s on the same rule sets, for scale.
 """
 
@@ -189,7 +190,38 @@ def part_bill(n: int, folder: Path, interp_n: int) -> dict[str, Any]:
             "summary_peak_rss_mb": rss, "with_results_wall_s": runs[3]["wall_s"],
             "with_results_peak_rss_mb": runs[3]["peak_rss_mb"],
             "rows_evaluated": runs[0]["rows_evaluated"], "rows_rejected": runs[0]["rows_rejected"],
-            "interpreter_cases_s": m / t_interp}
+            "interpreter_cases_s": m / t_interp, "stages": part_stages(path)}
+
+
+def part_stages(path: Path) -> dict[str, float]:
+    """Where the summary's time goes: cumulative stages of the streaming query, medians of 3."""
+    from rules.batch_compile import BAD
+
+    plan = compile_batch(rules.load())
+    scan = pl.scan_parquet(path).with_row_index("row")
+    checked = plan.validate(scan, texts=False)
+    decided = plan.decide(checked.filter(~pl.col(BAD)), provisions=False, statuses_only=True)
+    stages = {
+        "read_s": scan.select(pl.all().null_count()),
+        "read_validate_s": checked.select(pl.col(BAD).sum()),
+        "read_validate_decide_summary_s": decided.select(plan.summary_exprs()),
+    }
+    return {name: median_time(lambda q=q: q.collect(engine="streaming"))
+            for name, q in stages.items()}
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. `ru_maxrss` is not: on Linux it keeps the high-water mark of
+    the parent at fork (the bench's parent holds the 6.8 M reference cases, ~1.3 GB), so the
+    child's figure is read from /proc (VmHWM, the peak of its own address space) when it can be."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(path: Path, out: Path | None) -> None:
@@ -198,8 +230,7 @@ def child(path: Path, out: Path | None) -> None:
     plan = compile_batch(rules.load())
     summary = run_batch(plan, path, out, provisions=out is not None)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "peak_rss_mb": peak, "rows_in": summary.rows_in,
+    print(json.dumps({"wall_s": wall, "peak_rss_mb": peak_rss_mb(), "rows_in": summary.rows_in,
                       "rows_evaluated": summary.rows_evaluated,
                       "rows_rejected": summary.rows_rejected}))
 
@@ -240,6 +271,10 @@ def main() -> None:
         print(f"| reference, interpreter | {ref['interpreter_cases_s'] / 1e3:.1f} k/s | |")
     print(f"| bill, {bill['n']:,} cases Parquet -> summary | {bill['summary_wall_s']:.2f} s, "
           f"{bill['summary_peak_rss_mb']:.0f} MB peak | < 2 s, < 4 GB |")
+    stages = bill["stages"]
+    print(f"| bill, stages: read / + validate / + decide and count | "
+          f"{stages['read_s']:.2f} / {stages['read_validate_s']:.2f} / "
+          f"{stages['read_validate_decide_summary_s']:.2f} s | |")
     print(f"| bill, same with results written | {bill['with_results_wall_s']:.2f} s, "
           f"{bill['with_results_peak_rss_mb']:.0f} MB peak | |")
     print(f"| bill, interpreter | {bill['interpreter_cases_s'] / 1e3:.1f} k/s | |")

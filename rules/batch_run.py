@@ -1,10 +1,13 @@
 """Running a compiled plan over files: chunked reading, results, rejects and the summary.
 
 Inputs: Parquet (a file, or a folder of Parquet files, hive-partitioned or not), CSV, JSONL (dotted
-column names, or nested JSON objects). Each chunk is validated and decided in one lazy pass;
-results and rejects are appended to their files as chunks finish, so memory is bounded by the
-chunk size, not the input. The row count is an invariant: rows in = rows evaluated + rows
-rejected, checked for every chunk.
+column names, or nested JSON objects). A Parquet input (to a summary or to Parquet results) is
+one streaming polars query over the whole input (`_run_parquet`): planned once, memory bounded
+by the streaming engine's morsels, results sunk by polars' parallel Parquet writer. Other inputs
+are read in chunks; each chunk is validated and decided in one lazy pass, results and rejects
+appended to their files as chunks finish, so memory is bounded by the chunk size, not the input.
+The row count is an invariant: rows in = rows evaluated + rows rejected, checked for every run
+(and every chunk).
 """
 
 from __future__ import annotations
@@ -298,9 +301,13 @@ def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path
     import polars as pl
 
     summary = BatchSummary()
-    writer = _Writer(out) if out is not None else None
     if rejects_path is None and out is not None:
         rejects_path = out.with_name(out.stem + ".rejects.csv")
+    if cases.exists() and input_format(cases) == "parquet" and (
+            out is None or out.suffix.lower() in (".parquet", ".pq")):
+        _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
+        return _finish(plan, summary)
+    writer = _Writer(out) if out is not None else None
     reject_writer = _Writer(rejects_path) if rejects_path is not None else None
     summary_exprs = plan.summary_exprs()
     last_results: pl.DataFrame | None = None
@@ -337,12 +344,77 @@ def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path
             reject_writer.close(last_rejects.clear() if last_rejects is not None else
                                 pl.DataFrame({ROW: [], "reason": []},
                                              schema={ROW: pl.UInt32, "reason": pl.String}))
+    return _finish(plan, summary)
+
+
+def _finish(plan: BatchPlan, summary: BatchSummary) -> BatchSummary:
     for name in plan.actions:
         summary.actions.setdefault(name, {})
     if not summary.balanced:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {summary.rows_in} in, {summary.rows_evaluated} evaluated, "
                          f"{summary.rows_rejected} rejected")
     return summary
+
+
+def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None,
+                 keep: Sequence[str], provisions: bool, summary: BatchSummary,
+                 progress: Callable[[int], None] | None) -> None:
+    """A Parquet input (file or folder) as one streaming query over the whole input.
+
+    The plan is optimised once, not once per chunk, and the streaming engine bounds memory by
+    its morsels, not by the input (so `chunk_rows` does not apply). Results are sunk to `out` by
+    polars' own (parallel) Parquet writer; without `out` only the counts are computed. Rejected
+    rows (usually none) are flagged in the same pass and explained in a second, small one.
+    """
+    import polars as pl
+
+    scan = _scan_parquet(cases)
+    names = scan.collect_schema().names()
+    missing = [c for c in keep if c not in names]
+    if missing:
+        raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
+    scan = scan.with_row_index(ROW)
+    checked = plan.validate(scan, keep, texts=False)
+    valid = checked.filter(~pl.col(BAD))
+    flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
+    if out is None:
+        decided = plan.decide(valid, (), provisions=False, statuses_only=True)
+        counts = decided.select([pl.len().alias(_EVALUATED), *plan.summary_exprs()])
+        totals, flags = pl.collect_all([counts, flagged], engine="streaming")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        results = plan.decide(valid, keep, provisions)
+        sink = results.sink_parquet(out, compression="zstd", lazy=True)
+        flags = pl.collect_all([sink, flagged], engine="streaming")[1]
+        totals = pl.scan_parquet(out).select(
+            [pl.len().alias(_EVALUATED), *plan.summary_exprs()]).collect()
+    row = totals.row(0, named=True)
+    summary.rows_in += int(flags.item(0, _ROWS))
+    summary.rows_evaluated += int(row.pop(_EVALUATED))
+    summary.rows_rejected += int(flags.item(0, _REJECTED))
+    if summary.rows_evaluated:
+        summary.add(row)
+    if summary.rows_rejected or rejects_path is not None:
+        bad = checked.filter(pl.col(BAD)).select(ROW)
+        rejects = plan.validate(scan.join(bad, on=ROW, how="semi"), keep) \
+            .select([ROW, *keep, pl.col(REASON).alias("reason")]) \
+            .collect(engine="streaming").sort(ROW)
+        for reason, count in _reason_kinds(rejects).items():
+            summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
+        if rejects_path is not None:
+            writer = _Writer(rejects_path)
+            try:
+                if rejects.height:
+                    writer.write(rejects)
+            finally:
+                writer.close(rejects.clear())
+    if progress is not None:
+        progress(summary.rows_in)
+
+
+_EVALUATED = "__evaluated"
+_ROWS = "__rows"
+_REJECTED = "__rejected"
 
 
 def _reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
