@@ -312,6 +312,11 @@ class BatchPlan:
     def _flag_frame(self, lf: pl.LazyFrame) -> pl.LazyFrame:
         """Definitions, applicability, and the present/certain flags of overridden outcomes."""
         import polars as pl
+        governing = self.ruleset.governing_date
+        if self.as_of is not None and governing:
+            # as the interpreter does: judged as if the governing date were `as_of`, so
+            # conditions that read it agree with the in-force windows (derived ages keep theirs)
+            lf = lf.with_columns(pl.lit(self.as_of, pl.Date).alias(governing))
         for level in self._def_levels:
             lf = lf.with_columns([self.expr(self.ruleset.definitions[name].expr)
                                   .alias(_def_column(name)) for name in level])

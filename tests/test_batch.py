@@ -50,13 +50,13 @@ def nest(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def differential(ruleset: rules.RuleSet, cases: list[dict[str, Any]],
-                 batch: list[dict[str, Any]]) -> list[str]:
+                 batch: list[dict[str, Any]], as_of: dt.date | None = None) -> list[str]:
     """Where the interpreter and the batch rows disagree (an empty list: they agree)."""
-    plan = compile_batch(ruleset)
+    plan = compile_batch(ruleset, as_of)
     problems: list[str] = []
     for i, (case, got) in enumerate(zip(cases, batch, strict=True)):
         try:
-            decision = ruleset.evaluate(case)
+            decision = ruleset.evaluate(case, as_of=as_of)
         except rules.CaseError as error:
             if "reason" not in got:
                 problems.append(f"row {i}: interpreter rejects ({error}), batch decides")
@@ -74,10 +74,10 @@ def differential(ruleset: rules.RuleSet, cases: list[dict[str, Any]],
 
 
 def run_generated(ruleset: rules.RuleSet, n: int, seed: int,
-                  invalid_share: float = 0.0) -> tuple[list[dict[str, Any]],
-                                                       list[dict[str, Any]]]:
+                  invalid_share: float = 0.0, as_of: dt.date | None = None
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     frame = generate(ruleset, n, seed=seed, invalid_share=invalid_share)
-    plan = compile_batch(ruleset)
+    plan = compile_batch(ruleset, as_of)
     results, rejects = evaluate_frame(plan, frame)
     assert results.height + rejects.height == n
     out: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -110,6 +110,13 @@ def test_bill_20k_generated_rows_match_the_interpreter(bill: rules.RuleSet) -> N
     statuses = {b.get("reconciliation") for b in batch}
     assert {"forbidden", "undetermined", "none"} <= statuses
     assert differential(bill, cases, batch) == []
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2024, 6, 15), dt.date(2024, 6, 16)])
+def test_as_of_matches_the_interpreter(bill: rules.RuleSet, as_of: dt.date) -> None:
+    # judged as if the governing date were `as_of`: in-force windows and conditions agree
+    cases, batch = run_generated(bill, 3_000, seed=7, as_of=as_of)
+    assert differential(bill, cases, batch, as_of) == []
 
 
 def test_reference_rule_set_matches_the_interpreter() -> None:
