@@ -30,6 +30,7 @@ per table lookup.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import operator
@@ -105,6 +106,9 @@ class _Candidate:
     value: core.Expr | None
     overriders: tuple[int, ...]            # provisions that set it aside when they apply
     number: int = 0                         # its index among all candidates (column names)
+    # overriders that, if they apply, may give this very outcome (one outcome on the key, same
+    # modality): while one of them only may apply, this outcome can still be certain
+    twins: tuple[_Candidate, ...] = ()
 
 
 @dataclass
@@ -408,8 +412,31 @@ class BatchPlan:
         if not c.overriders:
             return pl.col(_may(c.provision)), pl.col(_applies(c.provision))
         beaten = _any([pl.col(_applies(j)) for j in c.overriders])
-        maybe = _any([pl.col(_may(j)) for j in c.overriders])
-        return pl.col(_may(c.provision)) & ~beaten, pl.col(_applies(c.provision)) & ~maybe
+        twins = {t.provision: t for t in c.twins}
+        # certain: it applies and every overrider surely does not apply, or, if it may, would
+        # give the very same outcome with nothing setting that aside (as the interpreter does)
+        settled = _all([~pl.col(_may(j)) if j not in twins
+                        else ~pl.col(_may(j)) | self._same(c, twins[j]) for j in c.overriders])
+        return (pl.col(_may(c.provision)) & ~beaten,
+                pl.col(_applies(c.provision)) & ~beaten & settled)
+
+    def _same(self, c: _Candidate, twin: _Candidate) -> pl.Expr:
+        """Whether `twin` gives `c`'s value and arguments, and none of its overriders may apply."""
+        import polars as pl
+        terms = [~pl.col(_may(k)) for k in twin.overriders]
+        if c.value is not None:
+            terms.append(self._equal(c.value, twin.value))
+        theirs = dict(twin.args)
+        terms.extend(self._equal(expr, theirs.get(name)) for name, expr in c.args)
+        return _all(terms)
+
+    def _equal(self, a: core.Expr, b: core.Expr | None) -> pl.Expr:
+        import polars as pl
+        if b is None:
+            return pl.lit(False)
+        if isinstance(a, core.Lit) and isinstance(b, core.Lit):
+            return pl.lit(a.value == b.value)
+        return (self.value_expr(a) == self.value_expr(b)).fill_null(False)
 
     def _present(self, c: _Candidate) -> pl.Expr:
         import polars as pl
@@ -701,6 +728,8 @@ def _present_col(c: _Candidate) -> str:
 
 
 def _certain_col(c: _Candidate) -> str:
+    if c.twins:  # its certainty depends on its own value: not shared
+        return f"__cert#{c.number}"
     return f"__cert{c.provision}:{','.join(map(str, c.overriders))}"
 
 
@@ -967,6 +996,15 @@ def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> Batch
                                   tuple(overriders.get((i, key), ())), number)
             number += 1
             plan._candidates.setdefault(key, []).append(cand)
+    for cands in plan._candidates.values():
+        for n, cand in enumerate(cands):
+            twins = []
+            for j in cand.overriders:
+                theirs = [c for c in cands if c.provision == j]
+                if len(theirs) == 1 and theirs[0].modality == cand.modality:
+                    twins.append(theirs[0])
+            if twins:
+                cands[n] = dataclasses.replace(cand, twins=tuple(twins))
     # Definitions in dependency levels: each level reads only earlier ones.
     depth: dict[str, int] = {}
 

@@ -88,6 +88,12 @@ class Evaluator:
                                   if outcome.key in shared))
                   for outcome in plan.outcomes)
             for plan in self.plans)
+        # (provision, key) -> its one outcome on that key, and who overrides it there
+        self._single: dict[tuple[int, tuple[str, str]], tuple[_OutcomePlan, tuple[int, ...]]] = {}
+        for i, plan in enumerate(self.plans):
+            for outcome, overriders in self._outcome_overriders[i]:
+                if sum(o.key == outcome.key for o in plan.outcomes) == 1:
+                    self._single[(i, outcome.key)] = (outcome, overriders)
         governing = ruleset.governing_date
         fact = ruleset.facts.get(governing) if governing else None
         self._governing = governing
@@ -234,12 +240,13 @@ class Evaluator:
             for outcome, overriders in self._outcome_overriders[i]:
                 cand_needs = needs
                 beaten_by = []
+                maybe = []
                 for j in overriders:
                     other = statuses[j]
                     if other is True:
                         beaten_by.append(ids[j])
                     elif other is not False:
-                        cand_needs = (cand_needs or frozenset()) | other.needs
+                        maybe.append(j)
                 if beaten_by:
                     if needs is None:
                         entry = set_aside.setdefault(outcome.key, {})
@@ -247,9 +254,36 @@ class Evaluator:
                     continue
                 args = {name: arg(env) for name, arg in outcome.args}
                 value = outcome.value(env) if outcome.value is not None else None
+                for j in maybe:
+                    # An overrider that may apply leaves this outcome certain only if, when it
+                    # applies, it gives the very same outcome (and nothing sets it aside).
+                    if needs is None and self._same(j, outcome, value, args, env, statuses):
+                        continue
+                    cand_needs = (cand_needs or frozenset()) | statuses[j].needs
                 candidates.setdefault(outcome.key, []).append(
                     _Candidate(pid, outcome.modality, value, args, cand_needs))
         return candidates, set_aside
+
+    def _same(self, j: int, outcome: _OutcomePlan, value: Any, args: dict[str, Any],
+              env: Env, statuses: list[Any]) -> bool:
+        """Whether provision `j`, if it applies, gives exactly `outcome` (value and arguments)
+        and nothing can set that aside (its own overriders on the key do not apply)."""
+        found = self._single.get((j, outcome.key))
+        if found is None:
+            return False
+        mine, guards = found
+        if mine.modality != outcome.modality or any(statuses[k] is not False for k in guards):
+            return False
+        if mine.value is not None:
+            theirs = mine.value(env)
+            if isinstance(theirs, Unknown) or isinstance(value, Unknown) or theirs != value:
+                return False
+        for name, arg in mine.args:
+            theirs = arg(env)
+            if isinstance(theirs, Unknown) or isinstance(args.get(name), Unknown) or \
+                    theirs != args.get(name):
+                return False
+        return True
 
     # ---- step 3: combination ------------------------------------------------------------------
 
