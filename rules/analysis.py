@@ -217,12 +217,12 @@ class Encoder:
         var = self.vars[path]
         kind = fact.type.kind
         if kind == "boolean":
-            return bool(self.z3.is_true(model.eval(var, model_completion=True)))
+            return bool(self.z3.is_true(model.evaluate(var, model_completion=True)))
         if kind == "date":
-            y, m, d = (model.eval(x, model_completion=True).as_long() for x in (var.y, var.m,
+            y, m, d = (model.evaluate(x, model_completion=True).as_long() for x in (var.y, var.m,
                                                                                   var.d))
             return dt.date(y, m, d)
-        number = model.eval(var, model_completion=True).as_long()
+        number = model.evaluate(var, model_completion=True).as_long()
         if kind == "integer":
             return number
         if kind == "enum":
@@ -670,7 +670,7 @@ class _Checker:
                     self.result.findings.append(Finding("gap", what, [], action, witness))
                 break
             value = self.encoder.value(model, split)
-            blocked.append(self.encoder.vars[split] != model.eval(self.encoder.vars[split],
+            blocked.append(self.encoder.vars[split] != model.evaluate(self.encoder.vars[split],
                                                                   model_completion=True))
             if witness is not None:
                 self.result.findings.append(Finding(

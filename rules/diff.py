@@ -137,8 +137,8 @@ class _Differ:
                     if not found:
                         self.report.unchanged.append(str(key))
                     break
-                b = model.eval(before, model_completion=True).as_long()
-                a = model.eval(after, model_completion=True).as_long()
+                b = model.evaluate(before, model_completion=True).as_long()
+                a = model.evaluate(after, model_completion=True).as_long()
                 model = nicer_model(self.solver, model, [before == b, after == a],
                                     self.preferences)
                 blocked.append(z3.Not(z3.And(before == b, after == a)))
