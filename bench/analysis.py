@@ -63,9 +63,33 @@ def main() -> None:
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
-    print(f"corpus diff {corpus.rows_in:,} rows: {corpus.seconds:.1f} s = "
+    print(f"corpus diff {corpus.rows_in:,} rows, interpreter: {corpus.seconds:.1f} s = "
           f"{corpus.cases_per_second:,.0f} rows/s (2 evaluations per row); "
           f"{corpus.changed_rows:,} rows change, {len(corpus.rejected):,} rejected")
+    # the same corpus through the batch back end (what `rules diff --cases` uses), same run
+    import tempfile
+
+    import polars as pl
+
+    from rules.batch_diff import diff_corpus_file
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.parquet"
+        pl.DataFrame([{"id": r.id, **_flat(r.case)} for r in rows]).write_parquet(path)
+        batch = diff_corpus_file(bill, amended, path)
+    same = batch.counts == corpus.counts
+    print(f"corpus diff {batch.rows_in:,} rows, batch back end: {batch.seconds:.2f} s = "
+          f"{batch.cases_per_second:,.0f} rows/s; {batch.changed_rows:,} rows change; "
+          f"same transitions as the interpreter: {same}")
+
+
+def _flat(case: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in case.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 if __name__ == "__main__":
