@@ -195,7 +195,7 @@ def part_bill(n: int, folder: Path, interp_n: int) -> dict[str, Any]:
 
 def part_stages(path: Path) -> dict[str, float]:
     """Where the summary's time goes: cumulative stages of the streaming query, medians of 3."""
-    from rules.batch_compile import BAD
+    from rules.batch_exprs import BAD
 
     plan = compile_batch(rules.load())
     scan = pl.scan_parquet(path).with_row_index("row")

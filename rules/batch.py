@@ -19,7 +19,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .batch_compile import CONCLUSION_STATUSES, MODALITIES, STATUSES, BatchPlan, compile_batch
+from .batch_compile import BatchPlan, compile_batch
+from .batch_exprs import CONCLUSION_STATUSES, MODALITIES, STATUSES
 from .batch_run import (
     DEFAULT_CHUNK_ROWS,
     BatchError,

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .batch_compile import ROW, compile_batch
+from .batch_compile import compile_batch
+from .batch_exprs import ROW
 from .batch_run import BatchError, evaluate_frame, read_chunks
 from .corpus import CorpusDiff, state_keys
 from .ruleset import RuleSet

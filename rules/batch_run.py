@@ -20,15 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .batch_compile import (
-    _PARSE_ERROR,
-    BAD,
-    CONCLUSION_STATUSES,
-    REASON,
-    ROW,
-    STATUSES,
-    BatchPlan,
-)
+from .batch_compile import BatchPlan
+from .batch_exprs import _PARSE_ERROR, BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
 from .source import RulesError
 
 if TYPE_CHECKING:

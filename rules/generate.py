@@ -247,7 +247,7 @@ def _ages(ruleset: RuleSet, rng: np.random.Generator, n: int, offence: np.ndarra
             columns[birth_path] = _date_series(birth_path, birth, birth_given)
         exact = pl.DataFrame({"b": pl.Series(birth.astype(np.int32)).cast(pl.Date),
                               "o": pl.Series(offence.astype(np.int32)).cast(pl.Date)})
-        from .batch_compile import _years_between
+        from .batch_exprs import _years_between
 
         exact_age = exact.select(_years_between(pl.col("b"), pl.col("o"))).to_series()
         # Where both are given and the offence date is known, the stated age must agree.
