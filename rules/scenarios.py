@@ -97,6 +97,12 @@ def run_scenario(ruleset: RuleSet, scenario: Scenario) -> ScenarioResult:
     return result
 
 
+def _cites(value: str, expected: str) -> bool:
+    """A conclusion meets an expectation that it equals or refines: "CC 107(2)(8)" is under
+    "CC 107(2)", as a lawyer would say; "CC 107(2)" is not under "CC 107(2)(8)"."""
+    return value == expected or value.startswith(expected + "(")
+
+
 def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
            ruleset: RuleSet) -> None:
     for action, want in (expect.get("outcomes") or {}).items():
@@ -114,14 +120,14 @@ def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
     for name, want in (expect.get("conclusions") or {}).items():
         values = [str(v) for v in decision.conclusion_values(name)]
         wanted = [str(w) for w in (want if isinstance(want, list) else [want])]
-        missing = [w for w in wanted if w not in values]
+        missing = [w for w in wanted if not any(_cites(v, w) for v in values)]
         if missing:
             failures.append(f"{name}: expected {', '.join(missing)}, got "
                             f"{', '.join(values) or 'nothing'}")
     for name, unwanted in (expect.get("absent_conclusions") or {}).items():
         values = [str(v) for v in decision.conclusion_values(name)]
         for value in unwanted if isinstance(unwanted, list) else [unwanted]:
-            if str(value) in values:
+            if any(_cites(v, str(value)) for v in values):
                 failures.append(f"{name}: {value} must not be concluded")
     for name, needs in (expect.get("undetermined") or {}).items():
         entry = next((u for u in decision.undetermined
