@@ -115,12 +115,11 @@ def minimise(flat: dict[str, Any], holds: Callable[[dict[str, Any]], bool],
 def derivation_inputs(ruleset: RuleSet) -> list[str]:
     """Facts that derived facts are computed from (birth dates): dropped first when minimising,
     so that a witness states an age rather than a birth date."""
-    from .checker import _facts_in
 
     inputs: list[str] = []
     for fact in ruleset.facts.values():
         if fact.derivation is not None:
-            for path in sorted(_facts_in(fact.derivation)):
+            for path in sorted(core.fact_paths(fact.derivation)):
                 if path != ruleset.governing_date and path not in inputs:
                     inputs.append(path)
     return inputs

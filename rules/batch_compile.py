@@ -54,9 +54,7 @@ from .batch_exprs import (
     _check_status_rule,
     _coalesce,
     _def_column,
-    _defs_of,
     _derived_column,
-    _facts_of,
     _flag,
     _join_reasons,
     _list_of,
@@ -253,7 +251,7 @@ class BatchPlan:
         if fact.high is not None:
             out_of_range.append(computed > self._lit(fact.high, fact.type))
         outside = _any(out_of_range).fill_null(False) & ~mismatch.fill_null(False)
-        inputs = ", ".join(sorted(_facts_of(fact.derivation)))
+        inputs = ", ".join(sorted(core.fact_paths(fact.derivation)))
         mismatch_text = pl.concat_str([
             pl.lit(f"{fact.path}: is "), stated.cast(pl.String),
             pl.lit(", but the facts it is computed from give "), computed.cast(pl.String)])
@@ -747,7 +745,7 @@ def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> Batch
 
     def level(name: str) -> int:
         if name not in depth:
-            deps = _defs_of(ruleset.definitions[name].expr)
+            deps = core.definition_names(ruleset.definitions[name].expr)
             depth[name] = 1 + max((level(d) for d in deps), default=-1)
         return depth[name]
 

@@ -12,8 +12,6 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import core
-
 if TYPE_CHECKING:
     import polars as pl
 
@@ -191,24 +189,6 @@ def _date_key(date: pl.Expr) -> pl.Expr:
     cycles = x // _CYCLE_DAYS
     return pl.lit(_cycle_keys()).gather(x - cycles * _CYCLE_DAYS).cast(pl.Int64) \
         + cycles * 4_000_000
-
-
-def _facts_of(e: core.Expr) -> set[str]:
-    if isinstance(e, core.FactRef):
-        return {e.path}
-    out: set[str] = set()
-    for child in core.children(e):
-        out |= _facts_of(child)
-    return out
-
-
-def _defs_of(e: core.Expr) -> set[str]:
-    if isinstance(e, core.DefRef):
-        return {e.name}
-    out: set[str] = set()
-    for child in core.children(e):
-        out |= _defs_of(child)
-    return out
 
 
 def _flag(problems: Sequence[tuple[pl.Expr, pl.Expr]], texts: bool) -> pl.Expr:

@@ -176,7 +176,7 @@ class _Checker:
     def _derivation_cycles(self) -> None:
         def deps(path: str) -> set[str]:
             derivation = self.facts[path].derivation
-            return _facts_in(derivation) if derivation is not None else set()
+            return core.fact_paths(derivation) if derivation is not None else set()
 
         for path in self.facts:
             stack, seen = [path], set()
@@ -540,14 +540,3 @@ def _a(type_: core.Type) -> str:
         return f"a {type_.enum} value"
     return {"integer": "an integer", "boolean": "a boolean (true/false)", "date": "a date",
             "text": "a text"}[type_.kind]
-
-
-def _facts_in(expr: core.Expr) -> set[str]:
-    found: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, core.FactRef):
-            found.add(node.path)
-        stack.extend(core.children(node))
-    return found

@@ -136,6 +136,26 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def fact_paths(expr: Expr) -> set[str]:
+    """The facts an expression reads directly (not through definitions)."""
+    return {node.path for node in walk(expr) if isinstance(node, FactRef)}
+
+
+def definition_names(expr: Expr) -> set[str]:
+    """The definitions an expression refers to directly."""
+    return {node.name for node in walk(expr) if isinstance(node, DefRef)}
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """Every node of an expression, the root first."""
+    nodes, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(children(node))
+    return nodes
+
+
 def years_between(start: dt.date, end: dt.date) -> int:
     """Whole years from `start` to `end`: an age on a date.
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from . import core
 from .compile import Compiler, Env, Unknown
 from .source import RulesError
 
@@ -162,7 +163,6 @@ class CaseLoader:
 
 def _derivation_order(ruleset: RuleSet) -> list[Fact]:
     """Derived facts in an order where each comes after the derived facts it reads."""
-    from .checker import _facts_in
 
     ordered: list[Fact] = []
     done: set[str] = set()
@@ -172,7 +172,7 @@ def _derivation_order(ruleset: RuleSet) -> list[Fact]:
             return
         done.add(fact.path)
         if fact.derivation is not None:
-            for dep in sorted(_facts_in(fact.derivation)):
+            for dep in sorted(core.fact_paths(fact.derivation)):
                 visit(ruleset.facts[dep])
         ordered.append(fact)
 
