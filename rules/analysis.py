@@ -550,54 +550,39 @@ class _Checker:
                       and o.modality != "forbidden"]
             for p, _ in forbids:
                 for q, other in others:
-                    if p == q:
-                        continue
-                    key = ("action", action)
-                    status, model = self.query(m.survives(p, key), m.survives(q, key))
-                    what = f"{action}: {p} forbids, {q} {other.modality}"
-                    if status == "unknown":
-                        self.unknown(what)
-                    if model is None:
-                        continue
-
-                    def holds(d: Decision, a: str = action, ids: tuple[str, str] = (p, q)) -> bool:
-                        return any(c.action == a and set(ids) <= {i.provision for i in c.items}
-                                   for c in d.conflicts)
-
-                    witness = self.confirmed_witness(model, holds, what)
-                    if witness is not None:
-                        self.result.findings.append(Finding(
-                            "conflict", f"{what} with no priority between them", [p, q], action,
-                            witness, confidence=self._weakest(p, q)))
+                    if p != q:
+                        self._conflict(("action", action), p, q,
+                                       f"{action}: {p} forbids, {q} {other.modality}")
         for name, kind in self.ruleset.conclusions.items():
             if kind.many:
                 continue
-            pairs = [(p, o) for p, o in m.deciding(("conclusion", name))
-                     if isinstance(o, ConclusionOutcome) and isinstance(o.value, core.Lit)]
-            for i, (p, op) in enumerate(pairs):
-                for q, oq in pairs[i + 1:]:
-                    assert isinstance(op.value, core.Lit) and isinstance(oq.value, core.Lit)
-                    if p == q or op.value.value == oq.value.value:
-                        continue
-                    key = ("conclusion", name)
-                    status, model = self.query(m.survives(p, key), m.survives(q, key))
-                    what = (f"{name}: {p} gives {op.value.value}, {q} gives "
-                            f"{oq.value.value}")
-                    if status == "unknown":
-                        self.unknown(what)
-                    if model is None:
-                        continue
+            values = [(p, o.value.value) for p, o in m.deciding(("conclusion", name))
+                      if isinstance(o, ConclusionOutcome) and isinstance(o.value, core.Lit)]
+            for i, (p, vp) in enumerate(values):
+                for q, vq in values[i + 1:]:
+                    if p != q and vp != vq:
+                        self._conflict(("conclusion", name), p, q,
+                                       f"{name}: {p} gives {vp}, {q} gives {vq}")
 
-                    def holds_c(d: Decision, n: str = name, ids: tuple[str, str] = (p, q)) -> bool:
-                        return any(c.conclusion == n and set(ids) <= {i.provision
-                                                                       for i in c.items}
-                                   for c in d.conflicts)
+    def _conflict(self, key: tuple[str, str], p: str, q: str, what: str) -> None:
+        """Look for a case where both outcomes survive; keep it if the evaluator confirms it."""
+        m = self.model
+        status, model = self.query(m.survives(p, key), m.survives(q, key))
+        if status == "unknown":
+            self.unknown(what)
+        if model is None:
+            return
+        kind, name = key
 
-                    witness = self.confirmed_witness(model, holds_c, what)
-                    if witness is not None:
-                        self.result.findings.append(Finding(
-                            "conflict", f"{what} with no priority between them", [p, q], name,
-                            witness, confidence=self._weakest(p, q)))
+        def holds(d: Decision) -> bool:
+            return any((c.action if kind == "action" else c.conclusion) == name
+                       and {p, q} <= {i.provision for i in c.items} for c in d.conflicts)
+
+        witness = self.confirmed_witness(model, holds, what)
+        if witness is not None:
+            self.result.findings.append(Finding(
+                "conflict", f"{what} with no priority between them", [p, q], name, witness,
+                confidence=self._weakest(p, q)))
 
     def _weakest(self, *ids: str) -> str:
         ranks = ("confirmed", "secondary", "uncertain")
