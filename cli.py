@@ -98,25 +98,25 @@ def eval_command(
     with user_errors():
         ruleset = _load(rules_dir)
         if amendment:
-            from rules.amendments import amend_all
+            from rules.language.amendments import amend_all
 
             ruleset = amend_all(ruleset, amendment)
         facts = _read_case(case)
         decision = ruleset.evaluate(facts, as_of=_date(as_of))
         if report is not None:
-            from rules.html_report import write_html
+            from rules.lawyer.html import write_html
 
             write_html(decision, ruleset, report)
         if as_json:
             typer.echo(decision.model_dump_json(indent=2))
             return
-        from rules.report import console, render_decision, render_why_not
+        from rules.lawyer.report import console, render_decision, render_why_not
 
         out = console()
         if why_not:
             for pid in why_not:
                 if pid not in ruleset.by_id:
-                    from rules.source import did_you_mean
+                    from rules.language.source import did_you_mean
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
@@ -133,8 +133,8 @@ def explain_command(
 ) -> None:
     """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
     with user_errors():
-        from rules.describe import UnknownProvision, describe, render_description
-        from rules.report import console
+        from rules.lawyer.describe import UnknownProvision, describe, render_description
+        from rules.lawyer.report import console
 
         try:
             description = describe(_load(rules_dir), provision)
@@ -155,8 +155,8 @@ def ask_command(
 ) -> None:
     """Ask only for the facts that can still change an outcome, then print the report."""
     with user_errors():
-        from rules.ask import Session, run_session
-        from rules.report import console, render_decision, write_atomic
+        from rules.lawyer.ask import Session, run_session
+        from rules.lawyer.report import console, render_decision, write_atomic
 
         if case is not None and str(case) == "-":
             raise UserError("ask reads answers from standard input: give the case as a file")
@@ -179,7 +179,7 @@ def ask_command(
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
             typer.echo(f"Saved the case to {save}.", err=True)
         if report is not None:
-            from rules.html_report import write_html
+            from rules.lawyer.html import write_html
 
             write_html(decision, ruleset, report)
 
@@ -194,7 +194,7 @@ def verify_command(
     """Re-run a saved decision: did the rule set change, do its outcomes still hold? Exit 0 if
     they do, 1 if not, 2 on bad input."""
     with user_errors():
-        from rules.verify import render_verification, verify
+        from rules.lawyer.verify import render_verification, verify
 
         result = verify(_read_case(decision_file), _load(rules_dir))
         if as_json:
@@ -218,15 +218,15 @@ def check_command(
     """Parse and check a rule set; report every problem with its place. After a clean check,
     z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
     with user_errors():
-        from rules.loader import bundled_path, diagnose, read_sources
-        from rules.source import RuleSetError
+        from rules.language.loader import bundled_path, diagnose, read_sources
+        from rules.language.source import RuleSetError
 
         sources = read_sources(path or bundled_path())
         ruleset, diagnostics = diagnose(sources)
         analysis = None
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
-            from rules.analysis import analyse
+            from rules.solver.analysis import analyse
 
             analysis = analyse(ruleset, gaps or ())
         if as_json:
@@ -248,7 +248,7 @@ def check_command(
                        f"{len(ruleset.actions)} actions, {len(sources)} files; "
                        f"{len(diagnostics)} warning(s)")
             if analysis is not None:
-                from rules.analysis import render_analysis
+                from rules.solver.analysis import render_analysis
 
                 typer.echo("\n".join(render_analysis(analysis)))
 
@@ -278,8 +278,8 @@ def diff_command(
     """What an amendment changes: per action and conclusion, a proof of no change or the
     transitions with witness cases; broken scenarios; the effect on a corpus."""
     with user_errors():
-        from rules.amendments import apply_amendment, load_amendment
-        from rules.diff import diff, diff_scenarios, render_diff
+        from rules.drafter.diff import diff, diff_scenarios, render_diff
+        from rules.language.amendments import apply_amendment, load_amendment
 
         base = _load(rules_dir)
         parsed = load_amendment(amendment)
@@ -299,8 +299,8 @@ def diff_command(
                            for b in broken]},
                 **({"corpus": corpus.to_json()} if corpus is not None else {})})
             return
-        from rules.diff import corpus_table
-        from rules.report import console
+        from rules.drafter.diff import corpus_table
+        from rules.lawyer.report import console
 
         typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
         typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
@@ -321,14 +321,14 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
 
     from rich.progress import Progress
 
-    from rules.corpus import diff_corpus, read_cases
+    from rules.drafter.corpus import diff_corpus, read_cases
 
     if changed_out is not None and not changed_out.parent.is_dir():
         raise UserError(f"{changed_out}: the folder {changed_out.parent} does not exist")
     if not cases.exists():
         raise UserError(f"{cases}: no such corpus file")
     if not interpreter and _has_polars():
-        from rules.batch_diff import diff_corpus_file
+        from rules.batch.impact import diff_corpus_file
 
         with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
             task = progress.add_task(f"evaluating {cases.name}", total=None)
@@ -375,8 +375,8 @@ def test_command(
     with user_errors():
         from rich.table import Table
 
-        from rules.report import console
-        from rules.scenarios import run_scenarios
+        from rules.drafter.scenarios import run_scenarios
+        from rules.lawyer.report import console
 
         ruleset = _load(rules_dir)
         folder = path or Path("tests/scenarios")
@@ -436,7 +436,7 @@ def batch_command(
         from rich.table import Table
 
         from rules.batch import compile_batch, count_rows, run_batch
-        from rules.report import console
+        from rules.lawyer.report import console
 
         plan = compile_batch(_load(rules_dir), _date(as_of))
         total = count_rows(cases) if cases.exists() else None
@@ -494,7 +494,7 @@ def generate_command(
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
     with user_errors():
-        from rules.generate import write
+        from rules.cases.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")

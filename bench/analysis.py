@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import rules  # noqa: E402
-from rules.amendments import amend  # noqa: E402
-from rules.analysis import analyse  # noqa: E402
-from rules.corpus import Row, diff_corpus, generate_cases  # noqa: E402
-from rules.diff import diff  # noqa: E402
+from rules.language.amendments import amend  # noqa: E402
+from rules.solver.analysis import analyse  # noqa: E402
+from rules.drafter.corpus import Row, diff_corpus, generate_cases  # noqa: E402
+from rules.drafter.diff import diff  # noqa: E402
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
 
     import polars as pl
 
-    from rules.batch_diff import diff_corpus_file
+    from rules.batch.impact import diff_corpus_file
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cases.parquet"
         pl.DataFrame([{"id": r.id, **_flat(r.case)} for r in rows]).write_parquet(path)

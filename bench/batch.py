@@ -30,7 +30,7 @@ import polars as pl  # noqa: E402
 
 import rules  # noqa: E402
 from rules.batch import compile_batch, run_batch  # noqa: E402
-from rules.generate import write  # noqa: E402
+from rules.cases.generate import write  # noqa: E402
 
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"
 
@@ -195,7 +195,7 @@ def part_bill(n: int, folder: Path, interp_n: int) -> dict[str, Any]:
 
 def part_stages(path: Path) -> dict[str, float]:
     """Where the summary's time goes: cumulative stages of the streaming query, medians of 3."""
-    from rules.batch_exprs import BAD
+    from rules.batch.exprs import BAD
 
     plan = compile_batch(rules.load())
     scan = pl.scan_parquet(path).with_row_index("row")

@@ -16,7 +16,7 @@ Parts (see bench/README.md for what each figure means):
 
 Timings use time.perf_counter_ns, a warm-up, several repetitions; the table gives the median
 and the 90th percentile. Nothing here changes the engine; it only calls its public API
-(`rules.load`, `rules.check`, `rules.loader.read_sources`, `RuleSet.evaluate`, `RuleSet.facts`,
+(`rules.load`, `rules.check`, `rules.language.loader.read_sources`, `RuleSet.evaluate`, `RuleSet.facts`,
 `RuleSet.case_model`).
 """
 
@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE / "anchors"))
 import baseline  # noqa: E402
 
 import rules  # noqa: E402
-from rules import core  # noqa: E402
+from rules.language import core  # noqa: E402
 
 ANCHORS_DIR = HERE / "anchors"
 
@@ -254,7 +254,7 @@ class CaseGenerator:
 # ---- (a) parse + check --------------------------------------------------------------------------
 
 def bench_load(path: Path, reps: int, cold_reps: int) -> dict[str, Any]:
-    from rules.loader import read_sources
+    from rules.language.loader import read_sources
 
     rules.check(read_sources(path))        # builds the lark grammar (cached per process)
     samples = []

@@ -17,9 +17,11 @@ Use it like this::
 
 from __future__ import annotations
 
-from .facts import CaseError
-from .loader import bundled_path, check, load, parse
-from .results import (
+from rules.cases.model import CaseError
+from rules.language.loader import bundled_path, check, load, parse
+from rules.language.ruleset import RuleSet
+from rules.language.source import Diagnostic, RulesError, RuleSetError, Span
+from rules.results import (
     Conclusion,
     Conflict,
     Decision,
@@ -28,9 +30,7 @@ from .results import (
     ProvisionTrace,
     Undetermined,
 )
-from .ruleset import RuleSet
-from .source import Diagnostic, RulesError, RuleSetError, Span
-from .version import __version__
+from rules.version import __version__
 
 __all__ = [
     "CaseError", "Conclusion", "Conflict", "Decision", "Diagnostic", "Explanation", "Outcome",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules.amendments import amend, apply_amendment, parse_amendment
+from rules.language.amendments import amend, apply_amendment, parse_amendment
 
 AMENDMENTS = Path(__file__).resolve().parent.parent / "amendments"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.analysis import analyse, nest
+from rules.solver.analysis import analyse, nest
 
 PROVISIONS = '''
 provision p_forbid "Forbids reporting"

@@ -27,7 +27,7 @@ from rules.batch import (
     expected_row,
     run_batch,
 )
-from rules.generate import generate, write
+from rules.cases.generate import generate, write
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"

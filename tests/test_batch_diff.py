@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules.amendments import apply_amendment, load_amendment
-from rules.batch_diff import diff_corpus_file
-from rules.corpus import diff_corpus, read_cases
-from rules.generate import generate
+from rules.language.amendments import apply_amendment, load_amendment
+from rules.batch.impact import diff_corpus_file
+from rules.drafter.corpus import diff_corpus, read_cases
+from rules.cases.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 AMENDMENTS = sorted((ROOT / "amendments").glob("*.law"))

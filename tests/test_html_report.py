@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.html_report import render_html
+from rules.lawyer.html import render_html
 
 runner = CliRunner()
 CASE = {"offence": {"date": "2024-07-01", "kind": "battery"}, "victim": {"age": 10},

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.describe import UnknownProvision, describe, expr_words
-from rules.report import build_report, set_aside_ground
+from rules.lawyer.describe import UnknownProvision, describe, expr_words
+from rules.lawyer.report import build_report, set_aside_ground
 
 runner = CliRunner()
 CASE = {"offence": {"date": "2024-07-01", "kind": "battery"},

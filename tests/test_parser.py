@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules import syntax as s
-from rules.printer import expr_text
+from rules.language import syntax as s
+from rules.language.printer import expr_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules.scenarios import load_scenarios, run_scenario, run_scenarios
+from rules.drafter.scenarios import load_scenarios, run_scenario, run_scenarios
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ALL = load_scenarios(SCENARIOS)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.verify import BadDecision, verify
+from rules.lawyer.verify import BadDecision, verify
 
 runner = CliRunner()
 CASE = {"offence": {"date": "2024-07-01", "kind": "battery"}, "victim": {"age": 10},

@@ -1,0 +1,133 @@
+"""The effect of an amendment on a corpus, on the batch back end.
+
+Both rule sets are compiled to polars plans and run over the same chunks of the corpus; the
+transitions (`reconciliation: required -> forbidden`) are counted with a group-by per action and
+single-valued conclusion, never with a Python loop over rows. The result is the same
+`CorpusDiff` the per-case path (`corpus.diff_corpus`) gives, so the report does not change with
+the engine; rows in = rows evaluated + rows rejected, per chunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rules.batch.exprs import ROW
+from rules.batch.polars_plan import compile_batch
+from rules.batch.run import BatchError, evaluate_frame, read_chunks
+from rules.drafter.corpus import CorpusDiff, state_keys
+from rules.language.ruleset import RuleSet
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ID = "id"
+CHUNK_ROWS = 1_000_000
+
+
+def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
+                     as_of: dt.date | None = None, chunk_rows: int = CHUNK_ROWS,
+                     progress: Callable[[int], None] | None = None,
+                     changed_out: Path | None = None, examples: int = 3) -> CorpusDiff:
+    """Decide every case of a file under both rule sets and count the transitions."""
+    import polars as pl
+
+    started = time.perf_counter()
+    plans = (compile_batch(base, as_of), compile_batch(amended, as_of))
+    keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
+    result = CorpusDiff()
+    handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
+    try:
+        for chunk in read_chunks(path, chunk_rows):
+            keep = [ID] if ID in chunk.columns else []
+            if keep:
+                chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
+            offset = result.rows_in + 1
+            (old, old_rejects), (new, new_rejects) = (
+                evaluate_frame(plan, chunk, keep, provisions=False, offset=offset,
+                               statuses_only=True) for plan in plans)
+            rejects = pl.concat([old_rejects, new_rejects]).unique(ROW, keep="first",
+                                                                    maintain_order=True)
+            result.rows_in += chunk.height
+            for row in rejects.sort(ROW).iter_rows(named=True):
+                result.rejected.append((int(row[ROW]), str(row.get(ID) or row[ROW]),
+                                        str(row["reason"])))
+            joined = _states(old, keys, "old").join(
+                _states(new, keys, "new"), on=ROW, how="inner")
+            if keep:
+                joined = joined.join(old.select(ROW, ID), on=ROW, how="left")
+            else:
+                joined = joined.with_columns(pl.col(ROW).cast(pl.String).alias(ID))
+            result.evaluated += joined.height
+            if result.evaluated + len(result.rejected) != result.rows_in:  # pragma: no cover
+                raise BatchError(f"rows lost: {result.rows_in} in, {result.evaluated} "
+                                 f"evaluated, {len(result.rejected)} rejected")
+            _count(joined, keys, result, examples)
+            changed = pl.any_horizontal([pl.col(f"old:{n}") != pl.col(f"new:{n}")
+                                         for _, n in keys])
+            moved = joined.filter(changed)
+            result.changed_rows += moved.height
+            if handle is not None and moved.height:
+                _write_changes(handle, moved, chunk, keys, offset)
+            if progress is not None:
+                progress(chunk.height)
+    finally:
+        if handle is not None:
+            handle.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _states(results: pl.DataFrame, keys: list[tuple[str, str]], side: str) -> pl.DataFrame:
+    """One text column per key: an action's status, or a conclusion's value or status."""
+    import polars as pl
+
+    columns = [pl.col(ROW)]
+    for kind, name in keys:
+        if name not in results.columns:
+            state = pl.lit("none")
+        elif kind == "action":
+            state = pl.col(name).cast(pl.String)
+        else:
+            status = pl.col(f"{name}.status").cast(pl.String)
+            state = pl.when(status == "determined").then(pl.col(name).cast(pl.String)) \
+                .otherwise(status)
+        columns.append(state.alias(f"{side}:{name}"))
+    return results.select(columns)
+
+
+def _count(joined: pl.DataFrame, keys: list[tuple[str, str]], result: CorpusDiff,
+           examples: int) -> None:
+    import polars as pl
+
+    for _, name in keys:
+        old, new = f"old:{name}", f"new:{name}"
+        moves = (joined.filter(pl.col(old) != pl.col(new))
+                 .group_by(old, new, maintain_order=True)
+                 .agg(pl.len().alias("count"), pl.col(ID).head(examples).alias("ids")))
+        for a, b, count, ids in moves.iter_rows():
+            slot = (name, str(a), str(b))
+            result.counts[slot] = result.counts.get(slot, 0) + int(count)
+            kept = result.examples.setdefault(slot, [])
+            kept.extend(str(i) for i in ids[: max(0, examples - len(kept))])
+
+
+def _write_changes(handle: Any, moved: pl.DataFrame, chunk: pl.DataFrame,
+                   keys: list[tuple[str, str]], offset: int) -> None:
+    """One JSON line per changed case: its row, id, the transitions and the case's columns."""
+    for row in moved.iter_rows(named=True):
+        number = int(row[ROW])
+        changes = [{kind: name, "from": row[f"old:{name}"], "to": row[f"new:{name}"]}
+                   for kind, name in keys if row[f"old:{name}"] != row[f"new:{name}"]]
+        case = {k: _plain(v) for k, v in chunk.row(number - offset, named=True).items()
+                if v is not None}
+        handle.write(json.dumps({"row": number, "id": row[ID], "changes": changes,
+                                 "case": case}, ensure_ascii=False) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

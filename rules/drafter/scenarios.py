@@ -1,0 +1,193 @@
+"""Scenario tests a lawyer can write: YAML files of cases and what the law says about them.
+
+`rules test` and pytest both run them through `run_scenarios`. A scenario states only what its
+source supports; expectations it leaves out are not checked. Coverage is by provision: a
+provision no scenario applies is reported, because an untested provision is an unverified one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rules.cases.model import CaseError
+from rules.language.ruleset import RuleSet
+from rules.language.source import RulesError
+from rules.results import Decision
+
+
+class ScenarioFileError(RulesError):
+    """A scenario file that is not valid YAML or not in the scenario format."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: str
+    case: dict[str, Any]
+    expect: dict[str, Any]
+    source: str = ""
+    confidence: str = "confirmed"
+    as_of: dt.date | None = None
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    failures: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    decision: Decision | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _as_json(value: Any) -> Any:
+    """YAML reads `2024-07-01` as a date; cases are JSON, so dates become ISO text again."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Every scenario in a YAML file or a folder of them (name order)."""
+    root = Path(path)
+    files = [root] if root.is_file() else sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    scenarios: list[Scenario] = []
+    for file in files:
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as error:
+            raise ScenarioFileError(f"{file}: not valid YAML: {error}") from None
+        if not isinstance(data, list):
+            raise ScenarioFileError(f"{file}: expected a list of scenarios")
+        for index, item in enumerate(data, 1):
+            if not isinstance(item, dict) or "case" not in item or "expect" not in item:
+                raise ScenarioFileError(f"{file}: scenario {index} needs `case` and `expect`")
+            as_of = item.get("as_of")
+            scenarios.append(Scenario(
+                name=str(item.get("name", f"scenario {index}")), file=str(file),
+                case=_as_json(item["case"]) or {}, expect=item["expect"] or {},
+                source=str(item.get("source", "")),
+                confidence=str(item.get("confidence", "confirmed")),
+                as_of=dt.date.fromisoformat(str(as_of)) if as_of else None))
+    return scenarios
+
+
+def run_scenario(ruleset: RuleSet, scenario: Scenario) -> ScenarioResult:
+    """Evaluate one scenario and compare the decision with what its source says."""
+    result = ScenarioResult(scenario)
+    try:
+        decision = ruleset.evaluate(scenario.case, as_of=scenario.as_of)
+    except CaseError as error:
+        result.failures.append(f"case rejected: {error}")
+        return result
+    result.decision = decision
+    result.applied = [p.id for p in decision.explanation.provisions if p.status == "applies"]
+    _check(decision, scenario.expect, result.failures, ruleset)
+    return result
+
+
+def _cites(value: str, expected: str) -> bool:
+    """A conclusion meets an expectation that it equals or refines: "CC 107(2)(8)" is under
+    "CC 107(2)", as a lawyer would say; "CC 107(2)" is not under "CC 107(2)(8)"."""
+    return value == expected or value.startswith(expected + "(")
+
+
+def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
+           ruleset: RuleSet) -> None:
+    for action, want in (expect.get("outcomes") or {}).items():
+        if action not in ruleset.actions:
+            failures.append(f"unknown action `{action}` in the expectation")
+            continue
+        got = decision.state(action)
+        if got != str(want):
+            failures.append(f"{action}: expected {want}, got {got}")
+    for action, args in (expect.get("args") or {}).items():
+        outcome = decision.outcome(action)
+        got_args = outcome.args if outcome else None
+        if got_args != _as_json(args):
+            failures.append(f"{action} args: expected {_as_json(args)}, got {got_args}")
+    for name, want in (expect.get("conclusions") or {}).items():
+        values = [str(v) for v in decision.conclusion_values(name)]
+        wanted = [str(w) for w in (want if isinstance(want, list) else [want])]
+        missing = [w for w in wanted if not any(_cites(v, w) for v in values)]
+        if missing:
+            failures.append(f"{name}: expected {', '.join(missing)}, got "
+                            f"{', '.join(values) or 'nothing'}")
+    for name, unwanted in (expect.get("absent_conclusions") or {}).items():
+        values = [str(v) for v in decision.conclusion_values(name)]
+        for value in unwanted if isinstance(unwanted, list) else [unwanted]:
+            if any(_cites(v, str(value)) for v in values):
+                failures.append(f"{name}: {value} must not be concluded")
+    for name, needs in (expect.get("undetermined") or {}).items():
+        entry = next((u for u in decision.undetermined
+                      if u.action == name or u.conclusion == name), None)
+        if entry is None:
+            failures.append(f"{name}: expected undetermined, but it is settled")
+        else:
+            lacking = [n for n in (needs or []) if n not in entry.needs]
+            if lacking:
+                failures.append(f"{name}: expected to need {', '.join(lacking)}, needs "
+                                f"{', '.join(entry.needs)}")
+    for name in expect.get("conflicts") or []:
+        if not any(c.action == name or c.conclusion == name for c in decision.conflicts):
+            failures.append(f"{name}: expected a conflict, none reported")
+    for key, want_status in (("applies", "applies"), ("not_applies", "does_not_apply")):
+        for pid in expect.get(key) or []:
+            trace = decision.trace(pid)
+            if trace is None:
+                failures.append(f"unknown provision `{pid}` in the expectation")
+            elif key == "not_applies" and trace.status == "applies" and trace.set_aside_by:
+                continue  # set aside by a provision with priority: it does not govern the case
+            elif trace.status != want_status:
+                failures.append(f"{pid}: expected {want_status.replace('_', ' ')}, got "
+                                f"{trace.status.replace('_', ' ')}"
+                                + (f" ({'; '.join(trace.failed)})" if trace.failed else ""))
+    for pid in expect.get("set_aside") or []:
+        trace = decision.trace(pid)
+        if trace is None or not trace.set_aside_by:
+            failures.append(f"{pid}: expected to be set aside")
+
+
+@dataclass
+class ScenarioReport:
+    results: list[ScenarioResult]
+    provisions: list[str]
+
+    @property
+    def failed(self) -> list[ScenarioResult]:
+        return [r for r in self.results if not r.passed]
+
+    @property
+    def coverage(self) -> dict[str, int]:
+        """Per provision: how many scenarios it applies in."""
+        counts = dict.fromkeys(self.provisions, 0)
+        for result in self.results:
+            for pid in result.applied:
+                if pid in counts:
+                    counts[pid] += 1
+        return counts
+
+    @property
+    def uncovered(self) -> list[str]:
+        return [pid for pid, count in self.coverage.items() if count == 0]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.uncovered
+
+
+def run_scenarios(ruleset: RuleSet, path: str | Path) -> ScenarioReport:
+    """Run every scenario under `path` and measure coverage by provision."""
+    results = [run_scenario(ruleset, s) for s in load_scenarios(path)]
+    return ScenarioReport(results, [p.id for p in ruleset.provisions])

@@ -1,0 +1,211 @@
+"""The checked, immutable rule set that every back end consumes.
+
+A `RuleSet` is what the checker returns when rule text is sound: facts with their types and
+ranges, definitions, actions, conclusions and provisions, all names resolved and all expressions
+typed (`core`). It is frozen; applying an amendment builds a new one. Evaluation lives in
+`evaluator`, and is reached through `RuleSet.evaluate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from rules.language import core, syntax
+from rules.language.source import NOWHERE, Span
+
+if TYPE_CHECKING:
+    from rules.interpreter.evaluator import Evaluator
+    from rules.results import Decision, ProvisionTrace
+
+Confidence = Literal["confirmed", "secondary", "uncertain"]
+CONFIDENCES: tuple[Confidence, ...] = ("confirmed", "secondary", "uncertain")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact a case may state; `derivation` computes it from other facts when they are known."""
+
+    path: str
+    type: core.Type
+    low: Any = None
+    high: Any = None
+    derivation: core.Expr | None = None
+    doc: str = ""
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    name: str
+    type: core.Type
+    expr: core.Expr
+    text: str
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    name: str
+    params: tuple[tuple[str, core.Type], ...] = ()
+    description: str = ""
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConclusionKind:
+    name: str
+    type: core.Type
+    many: bool = False
+    description: str = ""
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source: the act, its article/part/item path, and the human-readable reference."""
+
+    act: str
+    act_title: str
+    parts: tuple[tuple[str, str], ...]
+    detail: str = ""
+
+    @property
+    def short(self) -> str:
+        """`CC art. 68(4)(2)`: the act's short name and the path, as lawyers write it."""
+        article = ""
+        trail = ""
+        extra = []
+        for kind, number in self.parts:
+            if kind == "article":
+                article = f"art. {number}"
+            elif kind in ("part", "item", "subitem"):
+                trail += f"({number})"
+            else:
+                extra.append(f"{kind} {number}")
+        text = " ".join(x for x in (self.act, article + trail, *extra) if x)
+        return f"{text}, {self.detail}" if self.detail else text
+
+    @property
+    def full(self) -> str:
+        return f"{self.act_title}, {self.short.removeprefix(self.act).strip()}".rstrip(", ")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One `if` or `unless` clause, with its written text and the facts it reads (transitively)."""
+
+    kind: Literal["if", "unless"]
+    expr: core.Expr
+    text: str
+    facts: tuple[str, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeonticOutcome:
+    modality: Literal["required", "forbidden", "permitted"]
+    action: str
+    args: tuple[tuple[str, core.Expr], ...] = ()
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConclusionOutcome:
+    name: str
+    value: core.Expr
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+ProvisionOutcome = DeonticOutcome | ConclusionOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Provision:
+    """A checked provision: when it applies, what it decides, and where it comes from."""
+
+    id: str
+    title: str
+    sources: tuple[Citation, ...]
+    confidence: Confidence
+    quote: str
+    start: dt.date
+    end: dt.date | None
+    effect: Literal["worsens", "improves", "neutral"]
+    overrides: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    outcomes: tuple[ProvisionOutcome, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def decides(self) -> frozenset[str]:
+        """The actions and conclusion names this provision gives an outcome on."""
+        return frozenset(o.action if isinstance(o, DeonticOutcome) else o.name
+                         for o in self.outcomes)
+
+    def in_force_on(self, date: dt.date) -> bool:
+        """Whether the provision governs an act committed on `date` (Criminal Code art. 5-6)."""
+        if self.end is not None and date > self.end:
+            return False
+        return self.effect == "improves" or date >= self.start
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A checked rule set. Immutable: amendments produce a new one."""
+
+    acts: dict[str, str]
+    enums: dict[str, core.Type]
+    facts: dict[str, Fact]
+    definitions: dict[str, Definition]
+    actions: dict[str, Action]
+    conclusions: dict[str, ConclusionKind]
+    provisions: tuple[Provision, ...]
+    governing_date: str | None
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def by_id(self) -> dict[str, Provision]:
+        return {p.id: p for p in self.provisions}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the rule texts: two decisions under the same fingerprint used the same law."""
+        digest = hashlib.sha256()
+        for name, text in sorted((Path(n).name, t) for n, t in self.sources.items()):
+            digest.update(name.encode())
+            digest.update(b"\0")
+            digest.update(text.encode())
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    @cached_property
+    def evaluator(self) -> Evaluator:
+        from rules.interpreter.evaluator import Evaluator
+
+        return Evaluator(self)
+
+    @cached_property
+    def case_model(self) -> type[Any]:
+        from rules.cases.model import build_case_model
+
+        return build_case_model(self)
+
+    def case_schema(self) -> dict[str, Any]:
+        """JSON Schema of a case, for forms and API clients."""
+        schema: dict[str, Any] = self.case_model.model_json_schema()
+        return schema
+
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
+        """Decide a case (a dict, JSON text or a case model) under this rule set."""
+        return self.evaluator.evaluate(case, as_of=as_of)
+
+    def why_not(self, case: Any, provision_id: str,
+                as_of: dt.date | str | None = None) -> ProvisionTrace:
+        """Why one provision did or did not apply to a case: every condition, with its facts."""
+        return self.evaluator.why_not(case, provision_id, as_of=as_of)

@@ -1,0 +1,713 @@
+"""Static analysis with z3: conflicts, dead provisions, overrides that never bite, gaps.
+
+The rule set is encoded over *complete* cases (every fact has a value; docs/AMENDMENTS.md says
+why): booleans are z3 booleans, integers z3 integers within their declared ranges, enums and texts
+integer codes, and dates calendar triples (year, month, day) with the exact month lengths, so
+`years_between` is encoded exactly (year difference, minus one before the anniversary) and derived
+facts such as `victim.age` are tied to the dates they are computed from. Definitions are inlined.
+A provision applies when it is in force on the governing date (with `improves position` reaching
+back) and its conditions hold; an outcome survives unless a provision that overrides it and
+decides the same action or conclusion applies, as in the evaluator.
+
+Every finding that claims a case exists comes with a witness: a case in the JSON format
+`rules eval` reads, minimised to the facts it needs, and *confirmed by the evaluator*. A witness
+the evaluator does not confirm is dropped and reported as an internal inconsistency. Findings
+that claim no case exists (a dead provision) are proofs (z3 `unsat`); a solver timeout is
+reported as `unknown`, never as a proof.
+
+z3 is imported lazily: importing this module costs nothing until an analysis runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.cases.model import CaseError
+from rules.language import core
+from rules.language.ruleset import ConclusionOutcome, DeonticOutcome, Fact, RuleSet
+from rules.results import Decision
+
+DEFAULT_DATES = (dt.date(1850, 1, 1), dt.date(2100, 12, 31))
+MODALITY_CODES = {"none": 0, "permitted": 1, "required": 2, "forbidden": 3, "conflict": 4}
+CODE_MODALITY = {v: k for k, v in MODALITY_CODES.items()}
+_CUMULATIVE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+
+
+# ---- the states the evaluator reports -------------------------------------------------------
+
+
+def action_state(decision: Decision, action: str) -> str:
+    """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
+    return decision.state(action)
+
+
+def conclusion_state(decision: Decision, name: str, value: Any = None) -> str:
+    """A single-valued conclusion: its value, `none`, `conflict` or `undetermined`. A value of a
+    list conclusion (`value` given): `concluded`, `absent` or `undetermined`."""
+    if value is not None:
+        if any(u.conclusion == name and (u.value == value or u.value is None)
+               for u in decision.undetermined):
+            return "undetermined"
+        return "concluded" if value in decision.conclusion_values(name) else "absent"
+    if any(c.conclusion == name for c in decision.conflicts):
+        return "conflict"
+    if any(u.conclusion == name for u in decision.undetermined):
+        return "undetermined"
+    values = decision.conclusion_values(name)
+    return str(values[0]) if values else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """What a state is about: an action, a single-valued conclusion, or one value of a list
+    conclusion."""
+
+    kind: str              # "action" | "conclusion"
+    name: str
+    value: Any = None      # for list conclusions
+
+    def __str__(self) -> str:
+        return self.name if self.value is None else f"{self.name} = {self.value!r}"
+
+    def state(self, decision: Decision) -> str:
+        if self.kind == "action":
+            return action_state(decision, self.name)
+        return conclusion_state(decision, self.name, self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {self.kind: self.name}
+        if self.value is not None:
+            data["value"] = self.value
+        return data
+
+
+# ---- cases: flat <-> nested -------------------------------------------------------------------
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"victim.age": 10}` -> `{"victim": {"age": 10}}`, dates as ISO text."""
+    case: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = case
+        *groups, leaf = path.split(".")
+        for group in groups:
+            node = node.setdefault(group, {})
+        node[leaf] = value.isoformat() if isinstance(value, dt.date) else value
+    return case
+
+
+def minimise(flat: dict[str, Any], holds: Callable[[dict[str, Any]], bool],
+             first: Iterable[str] = ()) -> dict[str, Any]:
+    """Drop every fact the property does not need: try removing each (the facts in `first`
+    first), keep the removal if the property still holds."""
+    current = dict(flat)
+    order = [p for p in first if p in current] + [p for p in current if p not in set(first)]
+    for path in order:
+        trial = {k: v for k, v in current.items() if k != path}
+        if holds(trial):
+            current = trial
+    return current
+
+
+def derivation_inputs(ruleset: RuleSet) -> list[str]:
+    """Facts that derived facts are computed from (birth dates): dropped first when minimising,
+    so that a witness states an age rather than a birth date."""
+
+    inputs: list[str] = []
+    for fact in ruleset.facts.values():
+        if fact.derivation is not None:
+            for path in sorted(core.fact_paths(fact.derivation)):
+                if path != ruleset.governing_date and path not in inputs:
+                    inputs.append(path)
+    return inputs
+
+
+def safe_evaluate(ruleset: RuleSet, case: dict[str, Any],
+                  as_of: dt.date | None) -> Decision | None:
+    try:
+        return ruleset.evaluate(case, as_of=as_of)
+    except CaseError:
+        return None
+
+
+# ---- the encoder ------------------------------------------------------------------------------
+
+
+class _Date:
+    """A date as a calendar triple; `key` (yyyymmdd) orders dates."""
+
+    __slots__ = ("d", "m", "y")
+
+    def __init__(self, y: Any, m: Any, d: Any):
+        self.y, self.m, self.d = y, m, d
+
+    @property
+    def key(self) -> Any:
+        return self.y * 10000 + self.m * 100 + self.d
+
+
+def _key(date: dt.date) -> int:
+    return date.year * 10000 + date.month * 100 + date.day
+
+
+class Encoder:
+    """z3 variables for the facts of one or more rule sets (shared by path) and their domains."""
+
+    def __init__(self, facts: Iterable[Fact]):
+        import z3  # type: ignore[import-untyped]
+
+        self.z3 = z3
+        self.facts: dict[str, Fact] = {}
+        for fact in facts:
+            self.facts.setdefault(fact.path, fact)
+        self.vars: dict[str, Any] = {}
+        self.domain: list[Any] = []
+        self.texts: dict[str, int] = {}
+        for path, fact in self.facts.items():
+            self._declare(path, fact)
+
+    def text_code(self, text: str) -> int:
+        return self.texts.setdefault(text, len(self.texts))
+
+    def _declare(self, path: str, fact: Fact) -> None:
+        z3 = self.z3
+        kind = fact.type.kind
+        if kind == "boolean":
+            self.vars[path] = z3.Bool(path)
+        elif kind == "date":
+            y, m, d = z3.Int(path + "#y"), z3.Int(path + "#m"), z3.Int(path + "#d")
+            date = _Date(y, m, d)
+            self.vars[path] = date
+            low = fact.low or DEFAULT_DATES[0]
+            high = fact.high or DEFAULT_DATES[1]
+            leap = z3.And(y % 4 == 0, z3.Or(y % 100 != 0, y % 400 == 0))
+            days = z3.If(m == 2, z3.If(leap, 29, 28),
+                         z3.If(z3.Or(m == 4, m == 6, m == 9, m == 11), 30, 31))
+            self.domain += [y >= low.year, y <= high.year, m >= 1, m <= 12, d >= 1, d <= days,
+                            date.key >= _key(low), date.key <= _key(high)]
+        else:
+            var = z3.Int(path)
+            self.vars[path] = var
+            if kind == "integer":
+                if fact.low is not None:
+                    self.domain.append(var >= fact.low)
+                if fact.high is not None:
+                    self.domain.append(var <= fact.high)
+            elif kind == "enum":
+                self.domain += [var >= 0, var < len(fact.type.values)]
+            else:
+                self.domain.append(var >= 0)
+
+    def derivations(self, ruleset: RuleSet) -> list[Any]:
+        """Derived facts equal their formula (all inputs are known in a complete case)."""
+        constraints = []
+        encoder = ExprEncoder(self, ruleset)
+        for path, fact in ruleset.facts.items():
+            if fact.derivation is not None:
+                constraints.append(self.vars[path] == encoder.expr(fact.derivation))
+        return constraints
+
+    def value(self, model: Any, path: str) -> Any:
+        """The fact's value in a z3 model, as a case states it."""
+        fact = self.facts[path]
+        var = self.vars[path]
+        kind = fact.type.kind
+        if kind == "boolean":
+            return bool(self.z3.is_true(model.evaluate(var, model_completion=True)))
+        if kind == "date":
+            y, m, d = (model.evaluate(x, model_completion=True).as_long() for x in (var.y, var.m,
+                                                                                  var.d))
+            return dt.date(y, m, d)
+        number = model.evaluate(var, model_completion=True).as_long()
+        if kind == "integer":
+            return number
+        if kind == "enum":
+            return fact.type.values[number]
+        names = {code: text for text, code in self.texts.items()}
+        return names.get(number, f"example {number}")
+
+    def witness(self, model: Any, paths: Iterable[str] | None = None) -> dict[str, Any]:
+        """A complete case (flat) from a model."""
+        return {path: self.value(model, path) for path in (paths or self.facts)}
+
+
+class ExprEncoder:
+    """Typed expressions of one rule set to z3 terms, definitions inlined (memoised)."""
+
+    def __init__(self, encoder: Encoder, ruleset: RuleSet):
+        self.e = encoder
+        self.z3 = encoder.z3
+        self.ruleset = ruleset
+        self._defs: dict[str, Any] = {}
+
+    def expr(self, expr: core.Expr) -> Any:
+        z3 = self.z3
+        if isinstance(expr, core.Lit):
+            return self._lit(expr.value, expr.type)
+        if isinstance(expr, core.FactRef):
+            return self.e.vars[expr.path]
+        if isinstance(expr, core.DefRef):
+            if expr.name not in self._defs:
+                self._defs[expr.name] = self.expr(self.ruleset.definitions[expr.name].expr)
+            return self._defs[expr.name]
+        if isinstance(expr, core.Not):
+            return z3.Not(self.expr(expr.operand))
+        if isinstance(expr, core.BoolOp):
+            operands = [self.expr(o) for o in expr.operands]
+            return z3.And(*operands) if expr.op == "and" else z3.Or(*operands)
+        if isinstance(expr, core.IsKnown):
+            return z3.BoolVal(not expr.negated)   # complete cases: every fact is known
+        if isinstance(expr, core.In):
+            operand = self.expr(expr.operand)
+            values = [self._lit(v, expr.operand.type) for v in expr.values]
+            if isinstance(operand, _Date):
+                found = z3.Or(*[operand.key == v.key for v in values]) if values else \
+                    z3.BoolVal(False)
+            else:
+                found = z3.Or(*[operand == v for v in values]) if values else z3.BoolVal(False)
+            return z3.Not(found) if expr.negated else found
+        if isinstance(expr, core.Compare):
+            left, right = self.expr(expr.left), self.expr(expr.right)
+            if isinstance(left, _Date):
+                left, right = left.key, right.key
+            return {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+                    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+                    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[expr.op](left, right)
+        if isinstance(expr, core.Arith):
+            left = self.expr(expr.left)
+            if expr.op == "neg" or expr.right is None:
+                return -left
+            right = self.expr(expr.right)
+            return left + right if expr.op == "+" else left - right if expr.op == "-" \
+                else left * right
+        if isinstance(expr, core.Call):
+            start, end = (self.expr(a) for a in expr.args)
+            if expr.function == "years_between":
+                before = end.m * 100 + end.d < start.m * 100 + start.d
+                return end.y - start.y - z3.If(before, 1, 0)
+            return _ordinal(z3, end) - _ordinal(z3, start)
+        raise TypeError(f"cannot encode {expr!r}")
+
+    def _lit(self, value: Any, type_: core.Type) -> Any:
+        z3 = self.z3
+        if type_.kind == "boolean":
+            return z3.BoolVal(bool(value))
+        if type_.kind == "date":
+            return _Date(z3.IntVal(value.year), z3.IntVal(value.month), z3.IntVal(value.day))
+        if type_.kind == "integer":
+            return z3.IntVal(int(value))
+        if type_.kind == "enum":
+            return z3.IntVal(type_.values.index(value))
+        return z3.IntVal(self.e.text_code(str(value)))
+
+
+def _ordinal(z3: Any, date: _Date) -> Any:
+    """Days since 0001-01-01 (as `date.toordinal()`), exact for the Gregorian calendar."""
+    y, m, d = date.y, date.m, date.d
+    leap = z3.And(y % 4 == 0, z3.Or(y % 100 != 0, y % 400 == 0))
+    before_month = _CUMULATIVE[0]
+    term: Any = z3.IntVal(before_month)
+    for month in range(12, 1, -1):
+        term = z3.If(m == month, _CUMULATIVE[month - 1], term)
+    p = y - 1
+    return 365 * p + p / 4 - p / 100 + p / 400 + term + z3.If(z3.And(m > 2, leap), 1, 0) + d
+
+
+class Model:
+    """One rule set's applicability, surviving outcomes and per-key states as z3 terms."""
+
+    def __init__(self, encoder: Encoder, ruleset: RuleSet, as_of: dt.date | None = None):
+        z3 = encoder.z3
+        self.z3 = z3
+        self.ruleset = ruleset
+        self.encoder = encoder
+        self.exprs = ExprEncoder(encoder, ruleset)
+        if as_of is not None:
+            date_key: Any = z3.IntVal(_key(as_of))
+        else:
+            governing = ruleset.governing_date
+            date_key = encoder.vars[governing].key if governing else None
+        self.in_force: dict[str, Any] = {}
+        self.applies: dict[str, Any] = {}
+        for p in ruleset.provisions:
+            low = None if p.effect == "improves" else p.start
+            terms = []
+            if date_key is not None:
+                if low is not None:
+                    terms.append(date_key >= _key(low))
+                if p.end is not None:
+                    terms.append(date_key <= _key(p.end))
+            in_force = z3.And(*terms) if terms else z3.BoolVal(True)
+            conditions = [self.exprs.expr(c.expr) if c.kind == "if"
+                          else z3.Not(self.exprs.expr(c.expr)) for c in p.conditions]
+            self.in_force[p.id] = in_force
+            self.applies[p.id] = z3.And(in_force, *conditions)
+        self.overriders: dict[str, list[str]] = {}
+        for p in ruleset.provisions:
+            for target in p.overrides:
+                self.overriders.setdefault(target, []).append(p.id)
+
+    def survives(self, pid: str, key: tuple[str, str]) -> Any:
+        """`pid` applies and no provision that overrides it on `key` applies."""
+        z3 = self.z3
+        beaten = [self.applies[q] for q in self.overriders.get(pid, ())
+                  if key in _keys(self.ruleset.by_id[q])]
+        return z3.And(self.applies[pid], z3.Not(z3.Or(*beaten))) if beaten else self.applies[pid]
+
+    def deciding(self, key: tuple[str, str]) -> list[tuple[str, Any]]:
+        """(provision, outcome) pairs on an action or conclusion."""
+        found = []
+        for p in self.ruleset.provisions:
+            for o in p.outcomes:
+                if (isinstance(o, DeonticOutcome) and key == ("action", o.action)) or \
+                        (isinstance(o, ConclusionOutcome) and key == ("conclusion", o.name)):
+                    found.append((p.id, o))
+        return found
+
+    def action_state(self, action: str) -> Any:
+        """The action's modality as an integer code (MODALITY_CODES)."""
+        z3 = self.z3
+        by: dict[str, list[Any]] = {"required": [], "permitted": [], "forbidden": []}
+        for pid, outcome in self.deciding(("action", action)):
+            assert isinstance(outcome, DeonticOutcome)
+            by[outcome.modality].append(self.survives(pid, ("action", action)))
+        f, r, p = (z3.Or(*by[m]) if by[m] else z3.BoolVal(False)
+                   for m in ("forbidden", "required", "permitted"))
+        c = MODALITY_CODES
+        return z3.If(z3.And(f, z3.Or(r, p)), c["conflict"],
+                     z3.If(r, c["required"], z3.If(p, c["permitted"],
+                                                   z3.If(f, c["forbidden"], c["none"]))))
+
+    def conclusion_values(self, name: str) -> list[Any]:
+        """The literal values provisions may conclude for `name`."""
+        values: list[Any] = []
+        for _, outcome in self.deciding(("conclusion", name)):
+            assert isinstance(outcome, ConclusionOutcome)
+            if isinstance(outcome.value, core.Lit) and outcome.value.value not in values:
+                values.append(outcome.value.value)
+        return values
+
+    def concluded(self, name: str, value: Any) -> Any:
+        """Some surviving provision concludes `name = value`."""
+        z3 = self.z3
+        terms = []
+        for pid, outcome in self.deciding(("conclusion", name)):
+            assert isinstance(outcome, ConclusionOutcome)
+            if isinstance(outcome.value, core.Lit):
+                if outcome.value.value == value:
+                    terms.append(self.survives(pid, ("conclusion", name)))
+            else:
+                lit = self.exprs._lit(value, outcome.value.type)
+                terms.append(z3.And(self.survives(pid, ("conclusion", name)),
+                                    self.exprs.expr(outcome.value) == lit))
+        return z3.Or(*terms) if terms else z3.BoolVal(False)
+
+    def conclusion_state(self, name: str, values: list[Any]) -> Any:
+        """A single-valued conclusion: index into `values`, -1 none, -2 conflict."""
+        z3 = self.z3
+        present = [self.concluded(name, v) for v in values]
+        if not present:
+            return z3.IntVal(-1)
+        count = z3.Sum(*[z3.If(t, 1, 0) for t in present])
+        term: Any = z3.IntVal(-1)
+        for i in range(len(values) - 1, -1, -1):
+            term = z3.If(present[i], i, term)
+        return z3.If(count >= 2, -2, term)
+
+
+def _keys(provision: Any) -> frozenset[tuple[str, str]]:
+    return frozenset(("action", o.action) if isinstance(o, DeonticOutcome)
+                     else ("conclusion", o.name) for o in provision.outcomes)
+
+
+def plausible(encoder: Encoder, governing: str | None) -> list[Any]:
+    """Preferences for readable witnesses (never used for proofs): other dates fall on or before
+    the governing date, which lies in 2015-2030."""
+    if governing is None or governing not in encoder.vars:
+        return []
+    date = encoder.vars[governing]
+    found = [date.key <= _key(dt.date(2030, 12, 31))]
+    for path, fact in encoder.facts.items():
+        if fact.type.kind == "date" and path != governing:
+            found.append(encoder.vars[path].key <= date.key)
+    return found
+
+
+def nicer_model(solver: Any, model: Any, terms: Iterable[Any], preferences: list[Any]) -> Any:
+    """The same query with the preferences added, if that is still satisfiable; else `model`."""
+    if not preferences:
+        return model
+    solver.push()
+    solver.add(*terms, *preferences)
+    better = solver.model() if str(solver.check()) == "sat" else model
+    solver.pop()
+    return better
+
+
+def new_solver(encoder: Encoder, constraints: Iterable[Any], timeout_ms: int) -> Any:
+    solver = encoder.z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(*encoder.domain)
+    solver.add(*constraints)
+    return solver
+
+
+# ---- rules check: findings ----------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    """One problem found by the analysis."""
+
+    kind: str                 # conflict | dead | override_never_bites | shadowed | gap | unknown
+    message: str
+    provisions: list[str] = field(default_factory=list)
+    action: str | None = None
+    witness: dict[str, Any] | None = None     # a case (JSON) the evaluator confirms
+    proof: str = ""                            # for findings that say no case exists
+    confidence: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "message": self.message,
+                                "provisions": self.provisions}
+        if self.action is not None:
+            data["action"] = self.action
+        if self.confidence:
+            data["confidence"] = self.confidence
+        if self.witness is not None:
+            data["witness"] = self.witness
+        if self.proof:
+            data["proof"] = self.proof
+        return data
+
+
+@dataclass
+class Analysis:
+    findings: list[Finding]
+    inconsistencies: list[str]
+    queries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.inconsistencies
+
+    def to_json(self) -> dict[str, Any]:
+        return {"findings": [f.to_json() for f in self.findings],
+                "internal_inconsistencies": self.inconsistencies,
+                "queries": self.queries, "seconds": round(self.seconds, 3)}
+
+
+class _Checker:
+    def __init__(self, ruleset: RuleSet, timeout_ms: int):
+        self.ruleset = ruleset
+        self.encoder = Encoder(ruleset.facts.values())
+        self.model = Model(self.encoder, ruleset)
+        self.solver = new_solver(self.encoder, self.encoder.derivations(ruleset), timeout_ms)
+        self.first = derivation_inputs(ruleset)
+        self.preferences = plausible(self.encoder, ruleset.governing_date)
+        self.result = Analysis([], [])
+
+    def query(self, *terms: Any) -> tuple[str, Any]:
+        self.result.queries += 1
+        self.solver.push()
+        self.solver.add(*terms)
+        status = str(self.solver.check())
+        model = self.solver.model() if status == "sat" else None
+        self.solver.pop()
+        if model is not None:
+            model = nicer_model(self.solver, model, terms, self.preferences)
+        return status, model
+
+    def confirmed_witness(self, model: Any, holds: Callable[[Decision], bool],
+                          what: str) -> dict[str, Any] | None:
+        flat = self.encoder.witness(model, self.ruleset.facts)
+
+        def check(trial: dict[str, Any]) -> bool:
+            decision = safe_evaluate(self.ruleset, nest(trial), None)
+            return decision is not None and holds(decision)
+
+        if not check(flat):
+            self.result.inconsistencies.append(
+                f"{what}: z3 found the case {nest(flat)} but the evaluator does not confirm it")
+            return None
+        return nest(minimise(flat, check, self.first))
+
+    def unknown(self, what: str) -> None:
+        self.result.findings.append(Finding("unknown", f"{what}: the solver timed out; "
+                                            "not proved either way"))
+
+    def conflicts(self) -> None:
+        m = self.model
+        for action in self.ruleset.actions:
+            pairs = m.deciding(("action", action))
+            forbids = [(p, o) for p, o in pairs if isinstance(o, DeonticOutcome)
+                       and o.modality == "forbidden"]
+            others = [(p, o) for p, o in pairs if isinstance(o, DeonticOutcome)
+                      and o.modality != "forbidden"]
+            for p, _ in forbids:
+                for q, other in others:
+                    if p != q:
+                        self._conflict(("action", action), p, q,
+                                       f"{action}: {p} forbids, {q} {other.modality}")
+        for name, kind in self.ruleset.conclusions.items():
+            if kind.many:
+                continue
+            values = [(p, o.value.value) for p, o in m.deciding(("conclusion", name))
+                      if isinstance(o, ConclusionOutcome) and isinstance(o.value, core.Lit)]
+            for i, (p, vp) in enumerate(values):
+                for q, vq in values[i + 1:]:
+                    if p != q and vp != vq:
+                        self._conflict(("conclusion", name), p, q,
+                                       f"{name}: {p} gives {vp}, {q} gives {vq}")
+
+    def _conflict(self, key: tuple[str, str], p: str, q: str, what: str) -> None:
+        """Look for a case where both outcomes survive; keep it if the evaluator confirms it."""
+        m = self.model
+        status, model = self.query(m.survives(p, key), m.survives(q, key))
+        if status == "unknown":
+            self.unknown(what)
+        if model is None:
+            return
+        kind, name = key
+
+        def holds(d: Decision) -> bool:
+            return any((c.action if kind == "action" else c.conclusion) == name
+                       and {p, q} <= {i.provision for i in c.items} for c in d.conflicts)
+
+        witness = self.confirmed_witness(model, holds, what)
+        if witness is not None:
+            self.result.findings.append(Finding(
+                "conflict", f"{what} with no priority between them", [p, q], name, witness,
+                confidence=self._weakest(p, q)))
+
+    def _weakest(self, *ids: str) -> str:
+        ranks = ("confirmed", "secondary", "uncertain")
+        return ranks[max(ranks.index(self.ruleset.by_id[i].confidence) for i in ids)]
+
+    def dead_and_shadowed(self) -> set[str]:
+        dead: set[str] = set()
+        m = self.model
+        for p in self.ruleset.provisions:
+            status, _ = self.query(m.applies[p.id])
+            if status == "unknown":
+                self.unknown(f"{p.id}: whether it can ever apply")
+            elif status == "unsat":
+                dead.add(p.id)
+                in_force_status, _ = self.query(m.in_force[p.id])
+                why = ("it is never in force on a date the governing date can take"
+                       if in_force_status == "unsat" else
+                       "its conditions and its period of force never hold together")
+                self.result.findings.append(Finding(
+                    "dead", f"{p.id} can never apply: {why}", [p.id],
+                    proof="unsat: no complete case satisfies in force and the conditions"))
+                continue
+            keys = sorted(_keys(p))
+            status, _ = self.query(self.z3.Or(*[m.survives(p.id, k) for k in keys]))
+            if status == "unsat":
+                self.result.findings.append(Finding(
+                    "shadowed", f"{p.id} can apply but is always set aside by the provisions "
+                    "that override it: it never has an effect", [p.id],
+                    proof="unsat: whenever it applies, an overriding provision applies"))
+        return dead
+
+    @property
+    def z3(self) -> Any:
+        return self.encoder.z3
+
+    def overrides(self, dead: set[str]) -> None:
+        m = self.model
+        for p in self.ruleset.provisions:
+            for q in p.overrides:
+                if p.id in dead or q in dead:
+                    continue
+                status, _ = self.query(m.applies[p.id], m.applies[q])
+                if status == "unknown":
+                    self.unknown(f"{p.id} overrides {q}")
+                elif status == "unsat":
+                    self.result.findings.append(Finding(
+                        "override_never_bites", f"{p.id} overrides {q}, but they never apply "
+                        "to the same case: the override has no effect", [p.id, q],
+                        proof="unsat: no complete case where both apply"))
+
+    def gaps(self, action: str, limit: int = 12) -> None:
+        """Cases where no provision decides `action`, one per value of the enum fact the
+        deciding provisions read most (the kind of offence, typically)."""
+        m = self.model
+        state = m.action_state(action)
+        split = self._split_fact(action)
+        blocked: list[Any] = []
+        for _ in range(limit):
+            status, model = self.query(state == MODALITY_CODES["none"], *blocked)
+            if status == "unknown":
+                self.unknown(f"gaps in {action}")
+            if model is None:
+                break
+            what = f"gap: no provision decides {action}"
+            witness = self.confirmed_witness(model, lambda d: action_state(d, action) == "none",
+                                             what)
+            if split is None:
+                if witness is not None:
+                    self.result.findings.append(Finding("gap", what, [], action, witness))
+                break
+            value = self.encoder.value(model, split)
+            blocked.append(self.encoder.vars[split] != model.evaluate(self.encoder.vars[split],
+                                                                  model_completion=True))
+            if witness is not None:
+                self.result.findings.append(Finding(
+                    "gap", f"{what} when {split} = {value}", [], action, witness))
+
+    def _split_fact(self, action: str) -> str | None:
+        counts: dict[str, int] = {}
+        for pid, _ in self.model.deciding(("action", action)):
+            for condition in self.ruleset.by_id[pid].conditions:
+                for path in condition.facts:
+                    if self.ruleset.facts[path].type.kind == "enum":
+                        counts[path] = counts.get(path, 0) + 1
+        return max(counts, key=lambda p: counts[p]) if counts else None
+
+
+def analyse(ruleset: RuleSet, gaps: Iterable[str] = (), timeout_ms: int = 10_000) -> Analysis:
+    """Find conflicts, dead provisions, provisions always set aside, overrides that never bite,
+    and gaps for the given actions. Every witness is confirmed by the evaluator."""
+    import time
+
+    started = time.perf_counter()
+    checker = _Checker(ruleset, timeout_ms)
+    checker.conflicts()
+    dead = checker.dead_and_shadowed()
+    checker.overrides(dead)
+    for action in gaps:
+        if action not in ruleset.actions:
+            from rules.language.source import RulesError, did_you_mean
+
+            hint = did_you_mean(action, ruleset.actions)
+            raise RulesError(f"--gaps: unknown action `{action}`" + (f"; {hint}" if hint else ""))
+        checker.gaps(action)
+    checker.result.seconds = time.perf_counter() - started
+    return checker.result
+
+
+def _case_json(case: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(case, ensure_ascii=False, sort_keys=False)
+
+
+def render_analysis(result: Analysis) -> list[str]:
+    """The findings as a drafter reads them: one paragraph each, witnesses as case JSON."""
+    lines = [f"analysis (z3, complete cases): {len(result.findings)} finding(s), "
+             f"{result.queries} queries, {result.seconds:.1f} s"]
+    for f in result.findings:
+        confidence = f" [{f.confidence}]" if f.confidence else ""
+        lines.append(f"  {f.kind}{confidence}: {f.message}")
+        if f.witness is not None:
+            lines.append(f"    witness: {_case_json(f.witness)}")
+        if f.proof:
+            lines.append(f"    proof: {f.proof}")
+    for message in result.inconsistencies:
+        lines.append(f"  INTERNAL INCONSISTENCY (finding dropped): {message}")
+    return lines
