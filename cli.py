@@ -133,7 +133,8 @@ def explain_command(
 ) -> None:
     """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
     with user_errors():
-        from rules.lawyer.describe import UnknownProvision, describe, render_description
+        from rules.language.source import UnknownProvision
+        from rules.lawyer.describe import describe, render_description
         from rules.lawyer.report import console
 
         try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from rules.cases.model import CaseError
 from rules.language.loader import bundled_path, check, load, parse
 from rules.language.ruleset import RuleSet
-from rules.language.source import Diagnostic, RulesError, RuleSetError, Span
+from rules.language.source import Diagnostic, RulesError, RuleSetError, Span, UnknownProvision
 from rules.results import (
     Conclusion,
     Conflict,
@@ -35,5 +35,6 @@ from rules.version import __version__
 __all__ = [
     "CaseError", "Conclusion", "Conflict", "Decision", "Diagnostic", "Explanation", "Outcome",
     "ProvisionTrace", "RuleSet", "RuleSetError", "RulesError", "Span", "Undetermined",
+    "UnknownProvision",
     "__version__", "bundled_path", "check", "load", "parse",
 ]

@@ -17,7 +17,14 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.lawyer.ask import DONT_KNOW, AnswerError, Session, allowed_answers, parse_answer, run_session
+from rules.lawyer.ask import (
+    DONT_KNOW,
+    AnswerError,
+    Session,
+    allowed_answers,
+    parse_answer,
+    run_session,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

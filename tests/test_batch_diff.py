@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import rules
-from rules.language.amendments import apply_amendment, load_amendment
 from rules.batch.impact import diff_corpus_file
-from rules.drafter.corpus import diff_corpus, read_cases
 from rules.cases.generate import generate
+from rules.drafter.corpus import diff_corpus, read_cases
+from rules.language.amendments import apply_amendment, load_amendment
 
 ROOT = Path(__file__).resolve().parent.parent
 AMENDMENTS = sorted((ROOT / "amendments").glob("*.law"))

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.language.amendments import amend, apply_amendment, parse_amendment
 from rules.drafter.corpus import Row, diff_corpus, generate_cases, read_cases
 from rules.drafter.diff import diff, diff_scenarios
+from rules.language.amendments import amend, apply_amendment, parse_amendment
 
 ROOT = Path(__file__).resolve().parent.parent
 AMENDMENTS = ROOT / "amendments"

@@ -445,3 +445,18 @@ def test_every_provision_is_traced(semantics):
     d = semantics.evaluate(case())
     assert {p.id for p in d.explanation.provisions} == set(semantics.by_id)
     assert d.trace("no_such_provision") is None
+
+
+def test_library_raises_only_its_own_errors_on_bad_arguments() -> None:
+    """A bad `as_of` is a CaseError naming `as_of`; an unknown provision id an UnknownProvision
+    (a RulesError) with a did-you-mean hint, never a bare ValueError or StopIteration."""
+    import pytest
+
+    import rules
+
+    bill = rules.load()
+    with pytest.raises(rules.CaseError, match="as_of"):
+        bill.evaluate({}, as_of="2024-02-30")
+    with pytest.raises(rules.UnknownProvision, match="did you mean `cc_68_1_release`"):
+        bill.why_not({}, "cc_68_1")
+    assert issubclass(rules.UnknownProvision, rules.RulesError)

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 import rules
 from cli import app
-from rules.lawyer.describe import UnknownProvision, describe, expr_words
+from rules.language.source import UnknownProvision
+from rules.lawyer.describe import describe, expr_words
 from rules.lawyer.report import build_report, set_aside_ground
 
 runner = CliRunner()

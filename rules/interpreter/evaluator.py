@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from rules.cases.model import CaseLoader
+from rules.cases.model import CaseError, CaseLoader
 from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
@@ -56,6 +56,18 @@ class _Candidate:
     value: Any
     args: dict[str, Any]
     needs: frozenset[str] | None    # None: certain; otherwise what would settle it
+
+
+def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
+    """An `as_of` date from a date or ISO text; a `CaseError` naming `as_of` if it is neither."""
+    if as_of is None or (isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime)):
+        return as_of
+    if isinstance(as_of, str):
+        try:
+            return dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            pass
+    raise CaseError([("as_of", f"expected a date like 2024-06-16, got {as_of!r}")])
 
 
 def _jsonable(value: Any) -> Any:
@@ -153,8 +165,7 @@ class Evaluator:
 
     def _governing_date(self, env: Env, as_of: dt.date | str | None) -> tuple[Any, str]:
         """The date the case is judged on, and where it comes from."""
-        if isinstance(as_of, str):
-            as_of = dt.date.fromisoformat(as_of)
+        as_of = parse_as_of(as_of)
         if as_of is not None:
             # Judge the case as if its governing date were `as_of`: provisions' in-force windows
             # and every condition that reads the governing date (e.g. "battery is a crime from
@@ -495,6 +506,7 @@ class Evaluator:
     def why_not(self, case: Any, provision_id: str,
                 as_of: dt.date | str | None = None) -> ProvisionTrace:
         """The full trace of one provision on a case, whether or not the index excluded it."""
+        self.ruleset.provision(provision_id)  # UnknownProvision if there is none
         index = next(i for i, p in enumerate(self.plans) if p.provision.id == provision_id)
         _, env = self.loader.load(case)
         date, _ = self._governing_date(env, as_of)

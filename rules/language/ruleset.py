@@ -173,6 +173,16 @@ class RuleSet:
     def by_id(self) -> dict[str, Provision]:
         return {p.id: p for p in self.provisions}
 
+    def provision(self, pid: str) -> Provision:
+        """The provision with this id; `UnknownProvision` (with a did-you-mean hint) if none."""
+        found = self.by_id.get(pid)
+        if found is None:
+            from rules.language.source import UnknownProvision, did_you_mean
+
+            hint = did_you_mean(pid, self.by_id)
+            raise UnknownProvision(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
+        return found
+
     @cached_property
     def fingerprint(self) -> str:
         """A hash of the rule texts: two decisions under the same fingerprint used the same law."""

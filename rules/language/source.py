@@ -101,7 +101,15 @@ class RuleSetError(RulesError):
         return f"{body}\n\n{errors} error(s) found"
 
 
+class UnknownProvision(RulesError, LookupError):
+    """No provision has this id (the message carries a did-you-mean hint)."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A hint naming the closest known name, or an empty string."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    names = sorted(set(candidates))
+    longer = [c for c in names if c.startswith(name) and c != name]
+    if longer:  # an id written short, as `cc_68_1` for `cc_68_1_release`
+        return f"did you mean `{min(longer, key=len)}`?"
+    matches = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else ""

@@ -36,10 +36,6 @@ _DATE_OP_WORDS = {"<": "is before", "<=": "is on or before", ">": "is after",
 _MODALITY_WORDS = {"required": "requires", "forbidden": "forbids", "permitted": "permits"}
 
 
-class UnknownProvision(LookupError):
-    """No provision has this id (the message carries a did-you-mean hint)."""
-
-
 # ---- expressions as rule text and as plain words ------------------------------------------------
 
 def _lit(value: Any) -> str:
@@ -212,13 +208,7 @@ class ProvisionDescription:
 
 def find_provision(ruleset: RuleSet, pid: str) -> Provision:
     """The provision with this id, or `UnknownProvision` with a did-you-mean hint."""
-    from rules.language.source import did_you_mean
-
-    provision = ruleset.by_id.get(pid)
-    if provision is None:
-        hint = did_you_mean(pid, ruleset.by_id)
-        raise UnknownProvision(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-    return provision
+    return ruleset.provision(pid)
 
 
 _EFFECT = {"worsens": "worsens the offender's position: reaches only acts committed while in "
