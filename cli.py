@@ -36,14 +36,26 @@ class UserError(Exception):
 def user_errors() -> Iterator[None]:
     """Map the library's user-facing errors to exit code 2 with their message."""
     from rules import RulesError
+    from rules.text import escape_text
 
     try:
         yield
     except (RulesError, UserError) as error:
         render = getattr(error, "render", None)
         message = render() if callable(render) else str(error)
-        typer.echo(message, err=True)
+        typer.echo(escape_text(message, keep_newlines=True), err=True)
         raise typer.Exit(2) from None
+    except OSError as error:   # the environment (a full disk, a read-only folder), not a bug
+        from rules.files import describe_os_error
+
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(escape_text(f"{where}{describe_os_error(error)}"), err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", 2)
+        typer.echo("\ninterrupted: no output was changed (a file being written is left as it "
+                   "was before this command)", err=True)
+        raise typer.Exit(128 + signum) from None
 
 
 def _load(path: Optional[Path]) -> RuleSet:
@@ -52,27 +64,26 @@ def _load(path: Optional[Path]) -> RuleSet:
     return rules.load(path)
 
 
-def _read_case(path: Path) -> Any:
+def _read_case(path: Path, what: str = "case file") -> Any:
+    from rules.files import read_stdin, read_text
+    from rules.limits import load_json
+
     if str(path) == "-":
-        text = sys.stdin.read()
-    elif not path.is_file():
-        raise UserError(f"{path}: no such case file")
+        text = read_stdin()
     else:
-        text = path.read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserError(f"{path}: not valid JSON: {error.msg} at line {error.lineno} column "
-                        f"{error.colno}") from None
+        text = read_text(path, what)
+    return load_json(text, "<stdin>" if str(path) == "-" else str(path))
 
 
 def _date(text: Optional[str]) -> Optional[dt.date]:
     if text is None:
         return None
+    from rules.cases.values import date_from_text
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"--as-of: expected a date like 2024-06-16, got {text!r}") from None
+        return date_from_text(text)
+    except ValueError as error:
+        raise UserError(f"--as-of: {error}") from None
 
 
 def _print_json(data: Any) -> None:

@@ -10,49 +10,76 @@ derivation is a case error naming the field.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from rules.cases import values
 from rules.interpreter.closures import Compiler, Env, Unknown
 from rules.language import core
 from rules.language.source import RulesError
+from rules.limits import MAX_PROBLEMS, JsonError, load_json
+from rules.text import escape_text
 
 if TYPE_CHECKING:
     from rules.language.ruleset import Fact, RuleSet
 
 
 class CaseError(RulesError):
-    """A case that does not fit the facts' declarations: each problem with its field path."""
+    """A case that does not fit the facts' declarations: each problem with its field path.
 
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{path}: {why}" for path, why in problems))
+    At most `limits.MAX_PROBLEMS` problems are listed; `more` counts those left out (-1: the
+    check stopped early, so how many is not known).
+    """
+
+    def __init__(self, problems: list[tuple[str, str]], more: int = 0):
+        self.problems = problems[:MAX_PROBLEMS]
+        self.more = more + max(0, len(problems) - MAX_PROBLEMS) if more >= 0 else -1
+        listed = "; ".join(f"{path}: {why}" for path, why in self.problems)
+        super().__init__(escape_text(listed + self._more_text("; ")))
+
+    def _more_text(self, sep: str) -> str:
+        if self.more > 0:
+            return f"{sep}and {self.more:,} more problem(s)"
+        if self.more < 0:
+            return f"{sep}and more problems (the check stopped after {MAX_PROBLEMS})"
+        return ""
 
     def render(self) -> str:
-        lines = [f"invalid case: {len(self.problems)} problem(s)"]
+        count = f"{len(self.problems)}" if not self.more else \
+            f"{len(self.problems) + self.more:,}" if self.more > 0 else f"more than {MAX_PROBLEMS}"
+        lines = [f"invalid case: {count} problem(s)"]
         lines.extend(f"  {path or '(case)'}: {why}" for path, why in self.problems)
-        return "\n".join(lines)
+        if self.more:
+            lines.append("  " + self._more_text(""))
+        return escape_text("\n".join(lines), keep_newlines=True)
 
 
 def _strict_date(value: Any) -> Any:
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+    return values.date_from_json(value)
+
+
+def _integer_in_range(low: int | None, high: int | None) -> Any:
+    """The JSON integer grammar (`values.integer_from_json`) and the declared range, in the
+    words the batch back end uses for the same rejection."""
+    def check(value: Any) -> Any:
+        value = values.integer_from_json(value)
+        if value is not None and low is not None and value < low:
+            raise ValueError(f"must be at least {low}, got {value}")
+        if value is not None and high is not None and value > high:
+            raise ValueError(f"must be at most {high}, got {value}")
         return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"expected a date like 2024-06-16, got {value!r}") from None
-    raise ValueError(f"expected a date like 2024-06-16, got {type(value).__name__} {value!r}")
+    return check
 
 
 def _field_type(fact: Fact) -> Any:
     kind = fact.type.kind
     if kind == "boolean":
-        return Annotated[Optional[bool], Field(strict=True)]
+        return Annotated[Optional[bool], Field(strict=True),
+                         BeforeValidator(values.boolean_from_json)]
     if kind == "integer":
-        return Annotated[Optional[int], Field(strict=True, ge=fact.low, le=fact.high)]
+        return Annotated[Optional[int], Field(strict=True, ge=fact.low, le=fact.high),
+                         BeforeValidator(_integer_in_range(fact.low, fact.high))]
     if kind == "text":
         return Annotated[Optional[str], Field(strict=True, min_length=1)]
     if kind == "enum":
@@ -106,26 +133,43 @@ class CaseLoader:
 
     def __init__(self, ruleset: RuleSet, compiler: Compiler):
         self.model = ruleset.case_model
+        self._tree: dict[str, Any] = {}
+        for path in ruleset.facts:
+            node = self._tree
+            *groups, leaf = path.split(".")
+            for group in groups:
+                node = node.setdefault(group, {})
+            node[leaf] = True
         self._paths = [(path, tuple(path.split("."))) for path in ruleset.facts]
         self._derived = [(fact, compiler.compile(fact.derivation))
                          for fact in _derivation_order(ruleset) if fact.derivation is not None]
 
     def load(self, case: Any) -> tuple[dict[str, Any], Env]:
         """The case as stated (validated, JSON-ready) and the flat env with derived facts."""
-        if isinstance(case, (str, bytes)):
+        if isinstance(case, (bytes, bytearray)):
+            from rules.files import FileError, decode
+
             try:
-                case = json.loads(case)
-            except json.JSONDecodeError as error:
-                raise CaseError([("", f"not valid JSON: {error.msg} at line {error.lineno} "
-                                      f"column {error.colno}")]) from None
+                case = decode(bytes(case), "<case>")
+            except FileError as error:
+                raise CaseError([("", str(error).removeprefix("<case>:"))]) from None
+        if isinstance(case, str):
+            try:
+                case = load_json(case, "<case>")
+            except JsonError as error:
+                raise CaseError([("", str(error).removeprefix("<case>").lstrip(":")
+                                 .lstrip())]) from None
         if not isinstance(case, self.model):
             if not isinstance(case, dict):
                 raise CaseError([("", f"a case is a JSON object, not {type(case).__name__}")])
+            self._check_fields(case)
             try:
                 case = self.model.model_validate(case)
             except ValidationError as error:
                 raise CaseError([(".".join(str(p) for p in e["loc"]), _reason(e))
                                  for e in error.errors()]) from None
+            except RecursionError:
+                raise CaseError([("", "nested too deeply")]) from None
         data = case.model_dump(by_alias=True, exclude_none=True)
         stated = case.model_dump(mode="json", by_alias=True, exclude_none=True)
         env: Env = {}
@@ -139,6 +183,24 @@ class CaseLoader:
                 env[path] = node
         self._derive(env)
         return stated, env
+
+    def _check_fields(self, case: dict[Any, Any]) -> None:
+        """Fail fast on a case with many unknown fields: stop at `MAX_PROBLEMS` of them, before
+        the model lists every one (a case with millions of keys costs no more than a small one).
+        """
+        problems: list[tuple[str, str]] = []
+        stack: list[tuple[str, dict[Any, Any], dict[str, Any]]] = [("", case, self._tree)]
+        while stack:
+            prefix, data, tree = stack.pop()
+            for key, value in data.items():
+                path = f"{prefix}{key}"
+                node = tree.get(key) if isinstance(key, str) else None
+                if node is None:
+                    problems.append((path, "unknown field"))
+                    if len(problems) > MAX_PROBLEMS:
+                        raise CaseError(problems[:MAX_PROBLEMS], more=-1)
+                elif isinstance(node, dict) and isinstance(value, dict):
+                    stack.append((path + ".", value, node))
 
     def _derive(self, env: Env) -> None:
         problems: list[tuple[str, str]] = []

@@ -62,12 +62,12 @@ def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
     """An `as_of` date from a date or ISO text; a `CaseError` naming `as_of` if it is neither."""
     if as_of is None or (isinstance(as_of, dt.date) and not isinstance(as_of, dt.datetime)):
         return as_of
-    if isinstance(as_of, str):
-        try:
-            return dt.date.fromisoformat(as_of.strip())
-        except ValueError:
-            pass
-    raise CaseError([("as_of", f"expected a date like 2024-06-16, got {as_of!r}")])
+    from rules.cases.values import date_from_json
+
+    try:
+        return date_from_json(as_of)  # type: ignore[no-any-return]
+    except ValueError as error:
+        raise CaseError([("as_of", str(error))]) from None
 
 
 def _jsonable(value: Any) -> Any:

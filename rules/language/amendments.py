@@ -16,6 +16,7 @@ provision on the day before the amendment's date.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,11 +75,13 @@ def parse_amendment(text: str, file: str = "<amendment>") -> AmendmentFile:
 
 def load_amendment(path: str | Path) -> AmendmentFile:
     """Read and parse an amendment file."""
+    from rules.language.loader import read_law_file
+
     file = Path(path)
-    if not file.is_file():
+    if not os.path.lexists(file):
         raise RuleSetError([Diagnostic("no_amendment", f"{file}: no such amendment file",
                                        Span(str(file), 0, 0, 0, 0))])
-    return parse_amendment(file.read_text(encoding="utf-8"), str(file))
+    return parse_amendment(read_law_file(file, what="amendment file"), str(file))
 
 
 def _check_header(amendment: s.Amendment, diagnostics: Diagnostics) -> None:

@@ -32,6 +32,7 @@ from rules.language.ruleset import (
     RuleSet,
 )
 from rules.language.source import Diagnostics, RuleSetError, Span, did_you_mean
+from rules.limits import MAX_EXPR_DEPTH
 
 _MODALITY = {"require": "required", "forbid": "forbidden", "permit": "permitted"}
 _FUNCTIONS = {"years_between": 2, "days_between": 2}
@@ -69,6 +70,10 @@ class _Checker:
     _define_syntax: dict[str, s.Define] = field(default_factory=dict)
     _in_progress: list[str] = field(default_factory=list)
     _fact_syntax: dict[str, s.FactDecl] = field(default_factory=dict)
+    _depth: int = 0                       # nesting of the expression being checked
+    _deepest: int = 0
+    _def_depth: dict[str, int] = field(default_factory=dict)
+    _depth_reported: set[str] = field(default_factory=set)
 
     def run(self, sources: dict[str, str]) -> RuleSet | None:
         items = [item for module in self.modules for item in module.items]
@@ -78,6 +83,11 @@ class _Checker:
             self._definition(name)
         self._governing(items)
         provisions = self._provisions([i for i in items if isinstance(i, s.Provision)])
+        if not self.diagnostics.errors:
+            from rules.language.ranges import integer_overflows
+
+            self.diagnostics.items.extend(
+                integer_overflows(self.facts, self.definitions, provisions))
         if self.diagnostics.errors:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
@@ -125,7 +135,11 @@ class _Checker:
                     item.span, "apply it with `rules eval --amendment FILE`")
 
     def _enum_values(self, values: tuple[str, ...], span: Span) -> None:
-        repeated = sorted({v for v in values if values.count(v) > 1})
+        seen: set[str] = set()
+        twice: set[str] = set()
+        for value in values:          # linear: an enum may have tens of thousands of values
+            (twice if value in seen else seen).add(value)
+        repeated = sorted(twice)
         if repeated:
             self.diagnostics.error("duplicate_enum_value",
                                    f"enum value `{repeated[0]}` is listed twice", span)
@@ -198,6 +212,11 @@ class _Checker:
     def _definition(self, name: str) -> Definition | None:
         if name in self.definitions:
             return self.definitions[name]
+        if len(self._in_progress) >= _MAX_NODES:
+            self.diagnostics.error("too_deep", f"definitions used within definitions more than "
+                                   f"{MAX_EXPR_DEPTH} deep", self._define_syntax[name].span,
+                                   "at " + " -> ".join(self._in_progress[-3:]) + " -> ...")
+            return None
         if name in self._in_progress:
             loop = [*self._in_progress[self._in_progress.index(name):], name]
             self.diagnostics.error("definition_cycle",
@@ -207,7 +226,11 @@ class _Checker:
         decl = self._define_syntax[name]
         self._in_progress.append(name)
         declared = self._type(decl.declared_type, name) if decl.declared_type else None
+        start, outer_deepest = self._depth, self._deepest
+        self._deepest = start
         expr = self._expr(decl.expr, declared)
+        self._def_depth[name] = self._deepest - start
+        self._deepest = max(outer_deepest, self._deepest)
         self._in_progress.pop()
         if declared is not None:
             self._expect(expr, declared, decl.expr.span, f"definition `{name}`")
@@ -412,7 +435,33 @@ class _Checker:
 
     def _expr(self, e: s.Expr, context: core.Type | None = None,
               allow_defs: bool = True) -> core.Expr:
-        """Resolve and type an expression; `context` lets bare names stand for enum values."""
+        """Resolve and type an expression; `context` lets bare names stand for enum values.
+
+        Its depth, counting the definitions it uses at their own depth, is bounded by
+        `MAX_EXPR_DEPTH`: every back end walks (and the interpreter evaluates) expressions
+        recursively, through definitions.
+        """
+        self._depth += 1
+        try:
+            if self._depth > self._deepest:
+                self._deepest = self._depth
+            if self._depth > _MAX_NODES:
+                return self._too_deep(e.span, self._depth - 1)
+            return self._expr_node(e, context, allow_defs)
+        finally:
+            self._depth -= 1
+
+    def _too_deep(self, span: Span, depth: int) -> core.Expr:
+        if span.file not in self._depth_reported:     # once per file: the rest follow from it
+            self._depth_reported.add(span.file)
+            self.diagnostics.error("too_deep", f"an expression nested more than "
+                                   f"{MAX_EXPR_DEPTH} levels deep, counting the definitions it "
+                                   "uses", span, f"it reaches at least {depth} levels",
+                                   "split it into definitions that do not use each other")
+        return core.Lit(False, _ERROR, span)
+
+    def _expr_node(self, e: s.Expr, context: core.Type | None,
+                   allow_defs: bool) -> core.Expr:
         if isinstance(e, s.IntLit):
             return core.Lit(e.value, core.INTEGER, e.span)
         if isinstance(e, s.DateLit):
@@ -448,6 +497,13 @@ class _Checker:
             definition = self._definition(e.name)
             if definition is None:
                 return core.Lit(False, _ERROR, e.span)
+            own = self._def_depth.get(e.name, 0)
+            reach = self._depth + own
+            self._deepest = max(self._deepest, reach)
+            if own > _MAX_NODES:          # reported at the definition itself
+                return core.Lit(False, _ERROR, e.span)
+            if reach > _MAX_NODES:
+                return self._too_deep(e.span, reach - 1)
             return core.DefRef(e.name, definition.type, e.span)
         if context is not None and context.kind == "enum":
             self.diagnostics.error("unknown_enum_value", f"`{e.name}` is not a value of "
@@ -533,6 +589,8 @@ class _Checker:
 
 
 _ERROR = core.Type("enum", "<error>", ())
+_MAX_NODES = MAX_EXPR_DEPTH + 1    # operators on a path, plus the name or value at its end
+
 
 
 def _a(type_: core.Type) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from rules.language import syntax
@@ -9,6 +11,7 @@ from rules.language.checker import check_collect
 from rules.language.parser import parse_collect
 from rules.language.ruleset import RuleSet
 from rules.language.source import Diagnostic, RuleSetError, Span
+from rules.text import escape_text
 
 
 def bundled_path() -> Path:
@@ -21,17 +24,57 @@ def bundled_path() -> Path:
 
 
 def read_sources(path: str | Path) -> dict[str, str]:
-    """The `.law` texts of a folder (in name order) or of one file, keyed by display path."""
+    """The `.law` texts of a folder (in name order) or of one file, keyed by display path.
+
+    Only regular files are read (see `read_law_file`); a symbolic link must lead to a `.law`
+    file inside the same folder, so a diagnostic never prints lines of a file outside it.
+    """
     root = Path(path)
-    if root.is_file():
-        return {str(root): root.read_text(encoding="utf-8")}
+    if not root.is_dir() and os.path.lexists(root):
+        return {str(root): read_law_file(root)}
     if not root.is_dir():
         raise RuleSetError([Diagnostic("no_rules", f"{root} is not a folder or a .law file",
                                        _nowhere(root))])
     files = sorted(root.glob("*.law"))
     if not files:
         raise RuleSetError([Diagnostic("no_rules", f"no .law files in {root}", _nowhere(root))])
-    return {str(f): f.read_text(encoding="utf-8") for f in files}
+    texts: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for file in files:
+        try:
+            texts[str(file)] = read_law_file(file, root)
+        except RuleSetError as error:
+            problems.extend(error.diagnostics)
+    if problems:
+        raise RuleSetError(problems)
+    return texts
+
+
+def read_law_file(file: Path, folder: Path | None = None, what: str = ".law file") -> str:
+    """The text of one rule file: a regular file (a link to a `.law` file inside `folder`, or
+    to a `.law` file when read alone), UTF-8, within `limits.MAX_TEXT_BYTES`."""
+    from rules.files import FileError, read_text
+
+    try:
+        if file.is_symlink():
+            target = Path(os.path.realpath(file))
+            inside = folder is None or target.is_relative_to(os.path.realpath(folder))
+            if os.path.lexists(target) and target.exists() and \
+                    (target.suffix != ".law" or not inside):
+                where = "outside the rule folder" if not inside else "not a .law file"
+                raise FileError(f"{file}: a symbolic link to {target}, {where}; "
+                                "copy the rules into the folder instead")
+        return read_text(file, what)
+    except FileError as error:
+        message = str(error)
+        located = re.match(re.escape(str(file)) + r":(\d+):(\d+): (.*)", message, re.DOTALL)
+        if located:
+            line, column = int(located.group(1)), int(located.group(2))
+            span, message = Span(str(file), line, column, line, column + 1), located.group(3)
+        else:
+            span, message = _nowhere(file), message.removeprefix(f"{file}: ")
+        raise RuleSetError([Diagnostic("unreadable_file", escape_text(message), span)]) \
+            from None
 
 
 def _nowhere(path: Path) -> Span:

@@ -8,13 +8,17 @@ next top-level item, so one run reports every broken item, not just the first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
+import stat
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -25,6 +29,7 @@ from lark.tree import Meta
 
 from rules.language import syntax as s
 from rules.language.source import Diagnostic, RuleSetError, Span
+from rules.limits import MAX_EXPR_DEPTH, MAX_INT_DIGITS
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
               "amendment")
@@ -56,9 +61,56 @@ def grammar_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    # cache=True keeps the LALR tables in the temp folder: a cold `rules eval` skips building them.
-    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=False, cache=True)
+    """The LALR parser, its tables cached in a private per-user folder when there is one.
+
+    lark's own `cache=True` keeps (pickled) tables in the shared temp folder and unpickles them
+    before checking anything, so a file planted there would run code. The cache here lives in
+    `$XDG_CACHE_HOME/kz-child-safety-rules` (or `~/.cache/...`), a folder of mode 0700 owned by
+    the user, and the file is used only if it is a regular file owned by the user that nobody
+    else can write; otherwise the tables are built (about 0.05 s more; see bench/startup.py).
+    """
+    grammar = grammar_path().read_text(encoding="utf-8")
+    cache = _private_cache_file(grammar)
+    parser = Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                  cache=cache if cache is not None else False)
+    if cache is not None:
+        with contextlib.suppress(OSError):
+            if os.lstat(cache).st_uid == os.geteuid():
+                os.chmod(cache, 0o600)
+    return parser
+
+
+def _private_cache_file(grammar: str) -> str | None:
+    """The parser cache file in a private per-user folder, or None when there is no safe one."""
+    if not hasattr(os, "geteuid"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    folder = os.path.join(base, "kz-child-safety-rules")
+    uid = os.geteuid()
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+        return None
+    import hashlib
+
+    import lark
+
+    key = hashlib.sha256(f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}".encode())
+    name = os.path.join(folder, f"law-{key.hexdigest()[:32]}.lark")
+    try:
+        info = os.lstat(name)
+    except FileNotFoundError:
+        return name
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != uid or info.st_mode & 0o022:
+        return None
+    return name
 
 
 def parse(text: str, file: str = "<string>") -> s.Module:
@@ -86,11 +138,8 @@ def parse_collect(text: str, file: str = "<string>") -> tuple[s.Module, list[Dia
     start = 0  # index of the first line still to parse
     while True:
         chunk = "\n" * start + "".join(lines[start:])
-        transformer = _ToSyntax(file)
         try:
-            module = transformer.transform(_parser().parse(chunk))
-            items.extend(module.items)
-            diagnostics.extend(transformer.errors)
+            items.extend(_transform_items(_parser().parse(chunk), file, diagnostics))
             break
         except UnexpectedInput as error:
             diagnostics.append(_diagnostic(error, file, chunk))
@@ -113,14 +162,58 @@ def _items_before(prefix: str, file: str, diagnostics: list[Diagnostic]) -> list
     for cut in range(len(lines), 0, -1):
         if cut < len(lines) and not _TOP_LEVEL_LINE.match(lines[cut]):
             continue
-        transformer = _ToSyntax(file)
         try:
-            items = list(transformer.transform(_parser().parse("".join(lines[:cut]))).items)
+            tree = _parser().parse("".join(lines[:cut]))
         except UnexpectedInput:
             continue
-        diagnostics.extend(transformer.errors)
-        return items
+        return _transform_items(tree, file, diagnostics)
     return []
+
+
+def _transform_items(tree: Tree[Token], file: str, diagnostics: list[Diagnostic]) -> list[s.Item]:
+    """The items of a parse tree as syntax nodes; an item nested too deeply is a diagnostic
+    instead (the transformer, and every later walk of the tree, recurses per level)."""
+    items: list[s.Item] = []
+    for child in tree.children:
+        if not isinstance(child, Tree):  # pragma: no cover - every item is a rule
+            continue
+        deep = _too_deep(child)
+        if deep is not None:
+            line, column, depth = deep
+            diagnostics.append(Diagnostic(
+                "too_deep", f"an expression nested more than {MAX_EXPR_DEPTH} levels deep",
+                Span(file, line, column, line, column + 1), "error",
+                (f"this item nests at least {depth} operators; the limit is {MAX_EXPR_DEPTH} "
+                 "(each `and`, `or`, `not`, `-`, `+`, `*`, comparison or `in` is a level)",
+                 "split the condition into named definitions (`define ...`)")))
+            continue
+        transformer = _ToSyntax(file)
+        items.append(transformer.transform(child))
+        diagnostics.extend(transformer.errors)
+    return items
+
+
+def _too_deep(item: Tree[Token]) -> tuple[int, int, int] | None:
+    """Where an item's tree first nests more than `MAX_EXPR_DEPTH` levels (found without
+    recursion), with the depth reached; None if it does not."""
+    stack: list[tuple[Tree[Token], int, Tree[Token] | None]] = [(item, 0, None)]
+    while stack:
+        node, depth, root = stack.pop()
+        if root is None and node.data in _EXPRESSIONS:
+            root, depth = node, 1
+        if depth > MAX_EXPR_DEPTH + 1:     # operators on a path, and the name at its end
+            meta = root.meta if root is not None else node.meta
+            line = getattr(meta, "line", None) or 1
+            column = getattr(meta, "column", None) or 1
+            return line, column, depth - 1
+        stack.extend((c, depth + 1 if root is not None else 0, root)
+                     for c in node.children if isinstance(c, Tree))
+    return None
+
+
+# The grammar rules of expressions: an item's depth counts from the first of them.
+_EXPRESSIONS = frozenset({"or_op", "and_op", "not_op", "compare", "member", "not_member",
+                          "is_known", "is_unknown", "add", "sub", "mul", "neg", "call"})
 
 
 def _next_item_line(lines: list[str], first: int) -> int | None:
@@ -247,8 +340,17 @@ class _ToSyntax(Transformer[Token, Any]):
     def bool_type(self, meta: Meta) -> s.BoolType:
         return s.BoolType(self._span(meta))
 
+    def _int(self, token: Token) -> int:
+        if len(token) > MAX_INT_DIGITS:
+            self.errors.append(Diagnostic(
+                "integer_too_large", f"a number with {len(token)} digits is outside the 64-bit "
+                "integer range", self._token_span(token), "error",
+                ("integers are 64-bit: at most 9223372036854775807",)))
+            return 0
+        return int(token)
+
     def int_type(self, meta: Meta, *bounds: Token) -> s.IntType:
-        low, high = (int(bounds[0]), int(bounds[1])) if bounds else (None, None)
+        low, high = (self._int(bounds[0]), self._int(bounds[1])) if bounds else (None, None)
         return s.IntType(low, high, self._span(meta))
 
     def date_type(self, meta: Meta, *bounds: Token) -> s.DateType:
@@ -427,7 +529,7 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.Binary("*", left, right, self._span(meta))
 
     def int_lit(self, meta: Meta, token: Token) -> s.IntLit:
-        return s.IntLit(int(token), self._token_span(token))
+        return s.IntLit(self._int(token), self._token_span(token))
 
     def date_lit(self, meta: Meta, token: Token) -> s.DateLit:
         return s.DateLit(self._date(token), self._token_span(token))

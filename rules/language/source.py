@@ -26,6 +26,8 @@ class Span:
     end_column: int
 
     def __str__(self) -> str:
+        if self.line <= 0:   # a whole file (one that cannot be read, for instance)
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 
@@ -54,11 +56,28 @@ class Diagnostic:
                 width = 1
                 if self.span.end_line == self.span.line:
                     width = max(1, self.span.end_column - self.span.column)
+                line, column, width = _window(line, self.span.column, width)
                 gutter = f"{self.span.line:>5} | "
                 lines.append(gutter + line)
-                lines.append(" " * (len(gutter) + self.span.column - 1) + "^" * width)
+                lines.append(" " * (len(gutter) + column - 1) + "^" * width)
         lines.extend(f"      = {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+def _window(line: str, column: int, width: int, size: int = 100) -> tuple[str, int, int]:
+    """A long source line cut to `size` characters around the column (`...` marks the cuts),
+    with control characters made visible; the column and caret width in the cut line."""
+    from rules.text import escape_text
+
+    start = 0
+    if len(line) > size:
+        start = max(0, min(column - 1 - size // 2, len(line) - size))
+        end = start + size
+        line = ("..." if start else "") + line[start:end] + ("..." if end < len(line) else "")
+        column = column - start + (3 if start else 0)
+        width = max(1, min(width, len(line) - column + 1))
+    before = escape_text(line[: column - 1])
+    return before + escape_text(line[column - 1:]), len(before) + 1, width
 
 
 @dataclass

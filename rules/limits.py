@@ -1,0 +1,117 @@
+"""The engine's documented limits on input (docs/LIMITS.md), and JSON read within them.
+
+Every limit here is checked before the work it protects, and breaking one is a clear error that
+names the place (`case.json:1:5: ...`), never a traceback, a hang or memory exhaustion:
+
+* `MAX_TEXT_BYTES`: a case, decision, rule (.law), amendment or scenario file;
+* `MAX_JSON_DEPTH`: nesting of JSON arrays and objects (a case needs 3 levels);
+* integers are 64-bit everywhere: case values, rule literals and every intermediate result of
+  rule arithmetic (`INT64_MIN`..`INT64_MAX`); a JSON number with more digits than any 64-bit
+  integer has is refused while parsing, before Python converts it;
+* NaN and Infinity are not numbers a case may state;
+* a duplicate key in a JSON object is an error naming the key (JSON leaves it undefined);
+* `MAX_PROBLEMS`: the problems of one case listed before "... and more" (the check stops there);
+* `MAX_EXPR_DEPTH`: nesting of a rule expression (`and` / `or` chains count as one level);
+* `MAX_LINE_BYTES`: one line of a JSONL corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from rules.language.source import RulesError
+
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+MAX_INT_DIGITS = 19             # 2**63 - 1 has 19 digits
+MAX_PROBLEMS = 20
+MAX_EXPR_DEPTH = 100
+MAX_LINE_BYTES = 1024 * 1024
+
+
+class JsonError(RulesError):
+    """JSON text that is malformed or breaks a limit; the message has `name:line:column`."""
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def json_depth_error(text: str) -> int | None:
+    """The index where nesting first exceeds `MAX_JSON_DEPTH`, or None."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return None     # the common case: cannot be too deep, no scan needed
+    depth = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return match.start()
+        elif token in ("]", "}"):
+            depth -= 1
+    return None
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Refused(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"a number with {len(digits.lstrip('-'))} digits is outside the 64-bit "
+                       f"integer range ({INT64_MIN}..{INT64_MAX})")
+    return int(digits)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"the number {text[:40]} is too large")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a number a case may state")
+
+
+def load_json(text: str, name: str = "<json>") -> Any:
+    """Parse JSON within the limits; `JsonError` with `name:line:column` on any problem."""
+    too_deep = json_depth_error(text)
+    if too_deep is not None:
+        line, column = _position(text, too_deep)
+        raise JsonError(f"{name}:{line}:{column}: JSON nested more than {MAX_JSON_DEPTH} "
+                        "levels deep")
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
+                          parse_constant=_constant)
+    except _Refused as error:
+        raise JsonError(f"{name}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise JsonError(f"{name}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") \
+            from None
+    except (RecursionError, ValueError) as error:   # pragma: no cover - guarded above
+        raise JsonError(f"{name}: not valid JSON: {error}") from None
+
+
+__all__ = ["INT64_MAX", "INT64_MIN", "MAX_EXPR_DEPTH", "MAX_INT_DIGITS", "MAX_JSON_DEPTH",
+           "MAX_LINE_BYTES", "MAX_PROBLEMS", "MAX_TEXT_BYTES", "JsonError", "json_depth_error",
+           "load_json"]
