@@ -107,6 +107,11 @@ def eval_command(
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
     with user_errors():
+        if report is not None:
+            from rules.files import check_output
+            from rules.lawyer.html import REPORT_SUFFIXES
+
+            check_output(report, REPORT_SUFFIXES, [case, *(amendment or ())], "report")
         ruleset = _load(rules_dir)
         if amendment:
             from rules.language.amendments import amend_all
@@ -167,14 +172,17 @@ def ask_command(
 ) -> None:
     """Ask only for the facts that can still change an outcome, then print the report."""
     with user_errors():
+        from rules.files import check_output
         from rules.lawyer.ask import Session, run_session
+        from rules.lawyer.html import REPORT_SUFFIXES
         from rules.lawyer.report import console, render_decision, write_atomic
 
         if case is not None and str(case) == "-":
             raise UserError("ask reads answers from standard input: give the case as a file")
-        for target in (save, report):
-            if target is not None and not target.parent.is_dir():
-                raise UserError(f"{target}: the folder {target.parent} does not exist")
+        if save is not None:
+            check_output(save, (".json",), [case], "case")
+        if report is not None:
+            check_output(report, REPORT_SUFFIXES, [case, save], "report")
         ruleset = _load(rules_dir)
         session = Session(ruleset, _read_case(case) if case is not None else None)
         try:
@@ -293,6 +301,15 @@ def diff_command(
         from rules.drafter.diff import diff, diff_scenarios, render_diff
         from rules.language.amendments import apply_amendment, load_amendment
 
+        if changed_out is not None:
+            from rules.batch.impact import CHANGED_SUFFIXES
+            from rules.files import check_output
+
+            if cases is None:
+                raise UserError("--changed-out needs --cases (the corpus whose changes to write)")
+            check_output(changed_out, CHANGED_SUFFIXES, [cases, amendment], "changed rows")
+        if cases is not None and not cases.exists():
+            raise UserError(f"{cases}: no such corpus file")
         base = _load(rules_dir)
         parsed = load_amendment(amendment)
         amended = apply_amendment(base, parsed)
@@ -330,15 +347,18 @@ def diff_command(
 def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
                  as_of: Optional[dt.date], quiet: bool, interpreter: bool = False) -> Any:
     import json as _json
+    from contextlib import ExitStack
 
     from rich.progress import Progress
 
+    from rules.batch.impact import CHANGED_SUFFIXES
     from rules.drafter.corpus import diff_corpus, read_cases
+    from rules.files import atomic_open, check_output
 
-    if changed_out is not None and not changed_out.parent.is_dir():
-        raise UserError(f"{changed_out}: the folder {changed_out.parent} does not exist")
     if not cases.exists():
         raise UserError(f"{cases}: no such corpus file")
+    target = check_output(changed_out, CHANGED_SUFFIXES, [cases], "changed rows") \
+        if changed_out is not None else None
     if not interpreter and _has_polars():
         from rules.batch.impact import diff_corpus_file
 
@@ -347,21 +367,18 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
             return diff_corpus_file(base, amended, cases, as_of,
                                     progress=lambda n: progress.advance(task, n),
                                     changed_out=changed_out)
-    handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
+    with ExitStack() as stack:
+        handle = stack.enter_context(atomic_open(target)) if target is not None else None
 
-    def write(row: dict[str, Any]) -> None:
-        if handle is not None:
-            handle.write(_json.dumps(row, ensure_ascii=False) + "\n")
+        def write(row: dict[str, Any]) -> None:
+            if handle is not None:
+                handle.write(_json.dumps(row, ensure_ascii=False) + "\n")
 
-    try:
         rows = read_cases(cases, base)
         with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
             task = progress.add_task(f"evaluating {cases.name}", total=None)
             return diff_corpus(base, amended, rows, as_of,
                                progress=lambda n: progress.advance(task, n), changed=write)
-    finally:
-        if handle is not None:
-            handle.close()
 
 
 def _has_polars() -> bool:
@@ -516,6 +533,9 @@ def generate_command(
 
 def main() -> None:
     """Entry point of the `rules` console script."""
+    from rules.files import stop_cleanly_on_signals
+
+    stop_cleanly_on_signals()
     app()
 
 

@@ -103,6 +103,15 @@ def decode(data: bytes, name: str) -> str:
                         "save the file as UTF-8") from None
 
 
+def decode_line(data: bytes) -> str:
+    """One line of a corpus as UTF-8; `ValueError` with the reason of a rejected row."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text (byte 0x{data[error.start]:02x}) at column "
+                         f"{error.start + 1}") from None
+
+
 def read_text(path: Path, what: str = "file", limit: int = MAX_TEXT_BYTES) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes; `FileError` otherwise."""
     return decode(read_bytes(path, what, limit), str(path))
@@ -114,6 +123,33 @@ def read_stdin(limit: int = MAX_TEXT_BYTES) -> str:
     if len(data) > limit:
         raise FileError(f"<stdin>: more than {limit:,} bytes; the limit is {limit:,}")
     return decode(data, "<stdin>")
+
+
+# ---- signals --------------------------------------------------------------------------------
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that every `atomic_path` cleans up."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def stop_cleanly_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into `Terminated` (Ctrl-C is already `KeyboardInterrupt`), so
+    that a command stopped by them removes its temporary files and leaves outputs as they were.
+    """
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, _terminate)
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -246,6 +282,6 @@ def write_text(path: Path, text: str, suffixes: Iterable[str] | None = None,
         handle.write(text)
 
 
-__all__ = ["FileError", "atomic_open", "atomic_path", "check_output", "decode",
-           "describe_os_error", "read_bytes", "read_stdin", "read_text", "regular_file",
-           "write_text"]
+__all__ = ["FileError", "Terminated", "atomic_open", "atomic_path", "check_output", "decode",
+           "decode_line", "describe_os_error", "read_bytes", "read_stdin", "read_text",
+           "regular_file", "stop_cleanly_on_signals", "write_text"]

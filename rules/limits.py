@@ -37,6 +37,16 @@ MAX_LINE_BYTES = 1024 * 1024
 class JsonError(RulesError):
     """JSON text that is malformed or breaks a limit; the message has `name:line:column`."""
 
+    def __init__(self, name: str, problem: str, line: int = 0, column: int = 0):
+        self.problem, self.line, self.column = problem, line, column
+        where = f"{name}:{line}:{column}" if line else name
+        super().__init__(f"{where}: {problem}")
+
+    @property
+    def in_line(self) -> str:
+        """The problem as the reason of one row of a JSONL corpus."""
+        return f"{self.problem} at column {self.column}" if self.column else self.problem
+
 
 def _position(text: str, index: int) -> tuple[int, int]:
     line = text.count("\n", 0, index) + 1
@@ -98,18 +108,18 @@ def load_json(text: str, name: str = "<json>") -> Any:
     too_deep = json_depth_error(text)
     if too_deep is not None:
         line, column = _position(text, too_deep)
-        raise JsonError(f"{name}:{line}:{column}: JSON nested more than {MAX_JSON_DEPTH} "
-                        "levels deep")
+        raise JsonError(name, f"JSON nested more than {MAX_JSON_DEPTH} levels deep", line,
+                        column)
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
                           parse_constant=_constant)
     except _Refused as error:
-        raise JsonError(f"{name}: {error}") from None
+        raise JsonError(name, str(error)) from None
     except json.JSONDecodeError as error:
-        raise JsonError(f"{name}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") \
+        raise JsonError(name, f"not valid JSON: {error.msg}", error.lineno, error.colno) \
             from None
     except (RecursionError, ValueError) as error:   # pragma: no cover - guarded above
-        raise JsonError(f"{name}: not valid JSON: {error}") from None
+        raise JsonError(name, f"not valid JSON: {error}") from None
 
 
 __all__ = ["INT64_MAX", "INT64_MIN", "MAX_EXPR_DEPTH", "MAX_INT_DIGITS", "MAX_JSON_DEPTH",

@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.batch.exprs import ROW
-from rules.batch.polars_plan import compile_batch
-from rules.batch.run import BatchError, evaluate_frame, read_chunks
+from rules.batch.polars_plan import BatchPlan, compile_batch
+from rules.batch.run import BatchError, evaluate_frame, read_chunks, reading
 from rules.drafter.corpus import CorpusDiff, state_keys
+from rules.files import atomic_open, check_output
 from rules.language.ruleset import RuleSet
 
 if TYPE_CHECKING:
@@ -27,22 +29,38 @@ if TYPE_CHECKING:
 
 ID = "id"
 CHUNK_ROWS = 1_000_000
+CHANGED_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
 def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
                      as_of: dt.date | None = None, chunk_rows: int = CHUNK_ROWS,
                      progress: Callable[[int], None] | None = None,
                      changed_out: Path | None = None, examples: int = 3) -> CorpusDiff:
-    """Decide every case of a file under both rule sets and count the transitions."""
-    import polars as pl
+    """Decide every case of a file under both rule sets and count the transitions.
 
+    The changed rows go to `changed_out` (JSONL) whole or not at all (`rules.files`)."""
     started = time.perf_counter()
     plans = (compile_batch(base, as_of), compile_batch(amended, as_of))
     keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
     result = CorpusDiff()
-    handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
-    try:
-        for chunk in read_chunks(path, chunk_rows):
+    if changed_out is not None:
+        changed_out = check_output(changed_out, CHANGED_SUFFIXES, [path], "changed rows")
+    kinds = {p: f.type.kind for p, f in {**base.facts, **amended.facts}.items()}
+    with ExitStack() as stack:
+        handle = stack.enter_context(atomic_open(changed_out)) if changed_out is not None \
+            else None
+        _diff_chunks(plans, keys, path, chunk_rows, kinds, result, handle, progress, examples)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _diff_chunks(plans: tuple[BatchPlan, BatchPlan], keys: list[tuple[str, str]], path: Path,
+                 chunk_rows: int, kinds: Mapping[str, str], result: CorpusDiff, handle: Any,
+                 progress: Callable[[int], None] | None, examples: int) -> None:
+    import polars as pl
+
+    with reading(path):
+        for chunk in read_chunks(path, chunk_rows, kinds):
             keep = [ID] if ID in chunk.columns else []
             if keep:
                 chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
@@ -75,11 +93,6 @@ def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
                 _write_changes(handle, moved, chunk, keys, offset)
             if progress is not None:
                 progress(chunk.height)
-    finally:
-        if handle is not None:
-            handle.close()
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _states(results: pl.DataFrame, keys: list[tuple[str, str]], side: str) -> pl.DataFrame:

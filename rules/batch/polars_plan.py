@@ -624,8 +624,24 @@ def _certain_col(c: _Candidate) -> str:
 
 def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         pl.Expr, list[tuple[pl.Expr, pl.Expr]]]:
-    """A raw column as the fact's type, and the reasons a row's value is invalid."""
+    """A raw column as the fact's type, and the reasons a row's value is invalid.
+
+    The same grammar as the interpreter's (`cases.values`, docs/INPUT.md): typed columns are
+    read by their type (an integer from any integer column within 64 bits, or a float column
+    holding a whole, finite number), text columns by the text grammar (`true`/`false`,
+    `-?[0-9]+`, `YYYY-MM-DD`, exactly, nothing trimmed); any other column type (lists, binary,
+    structs, datetimes...) is a rejected value in every row that gives one.
+    """
     import polars as pl
+
+    from rules.cases.values import (
+        DATE_TEXT,
+        EXPECT_BOOLEAN,
+        EXPECT_DATE,
+        EXPECT_INTEGER,
+        INTEGER_TEXT,
+        OUT_OF_RANGE,
+    )
     path = fact.path
     target = plan.fact_dtype(fact)
     if dtype is None or dtype == pl.Null:
@@ -634,49 +650,56 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
     kind = fact.type.kind
     given = raw.is_not_null()
     reasons: list[tuple[Expr, Expr]] = []
+    is_text = dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
+    shown = _shown(raw, dtype)
 
     def bad(condition: Expr, text: str, with_value: bool = True) -> None:
         parts = [pl.lit(f"{path}: {text}")]
         if with_value:
-            parts += [pl.lit(", got "), raw.cast(pl.String)]
+            parts += [pl.lit(", got "), shown]
         reasons.append((condition.fill_null(False), pl.concat_str(parts)))
 
-    is_text = dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
     if kind == "integer":
         if dtype.is_integer():
-            value = raw.cast(pl.Int64)
+            value = raw.cast(pl.Int64, strict=False)
+            bad(given & value.is_null(), OUT_OF_RANGE)
         elif dtype.is_float():
-            integral = raw == raw.floor()
-            value = pl.when(integral).then(raw.cast(pl.Int64, strict=False))
-            bad(given & ~integral.fill_null(False), "expected an integer")
+            whole = raw.is_finite() & (raw == raw.floor())
+            fits = (raw >= float(-(2**63))) & (raw < float(2**63))
+            value = pl.when(whole & fits).then(raw.cast(pl.Int64, strict=False))
+            bad(given & ~whole.fill_null(False), EXPECT_INTEGER)
+            bad(given & whole.fill_null(False) & ~fits.fill_null(False), OUT_OF_RANGE)
         elif is_text:
-            value = raw.cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
-            bad(given & value.is_null(), "expected an integer")
+            text = raw.cast(pl.String)
+            shaped = text.str.contains(INTEGER_TEXT)
+            value = pl.when(shaped).then(text.cast(pl.Int64, strict=False))
+            bad(given & ~shaped.fill_null(False), EXPECT_INTEGER)
+            bad(given & shaped.fill_null(False) & value.is_null(), OUT_OF_RANGE)
         else:
             value = pl.lit(None, pl.Int64)
-            bad(given, "expected an integer")
+            bad(given, EXPECT_INTEGER)
     elif kind == "boolean":
         if dtype == pl.Boolean:
             value = raw
         elif is_text:
-            word = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+            word = raw.cast(pl.String)
             value = pl.when(word == "true").then(pl.lit(True)) \
                 .when(word == "false").then(pl.lit(False)).otherwise(pl.lit(None, pl.Boolean))
-            bad(given & value.is_null(), "expected true or false")
+            bad(given & value.is_null(), EXPECT_BOOLEAN)
         else:
             value = pl.lit(None, pl.Boolean)
-            bad(given, "expected true or false")
+            bad(given, EXPECT_BOOLEAN)
     elif kind == "date":
         if dtype == pl.Date:
             value = raw
         elif is_text:
-            text = raw.cast(pl.String).str.strip_chars()
-            shape = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+            text = raw.cast(pl.String)
+            shape = text.str.contains(DATE_TEXT)
             value = pl.when(shape).then(text.str.to_date("%Y-%m-%d", strict=False))
-            bad(given & value.is_null(), "expected a date like 2024-06-16")
+            bad(given & value.is_null(), EXPECT_DATE)
         else:
             value = pl.lit(None, pl.Date)
-            bad(given, "expected a date like 2024-06-16")
+            bad(given, EXPECT_DATE)
     elif kind == "enum":
         if dtype == target:
             value = raw
@@ -699,6 +722,19 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
     if fact.high is not None:
         bad(value > plan._lit(fact.high, fact.type), f"must be at most {fact.high}")
     return value.cast(target), reasons
+
+
+def _shown(raw: Expr, dtype: pl.DataType) -> Expr:
+    """A raw value in a reason: its text (cut at 60 characters), or its type when it has
+    none (a list, binary data, a struct)."""
+    import polars as pl
+
+    if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
+        return pl.lit(f"a {str(dtype).split('(')[0].lower()}")
+    text = raw.cast(pl.String, strict=False)
+    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        return pl.concat_str([pl.lit("'"), text.str.slice(0, 60), pl.lit("'")])
+    return text
 
 
 def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> BatchPlan:

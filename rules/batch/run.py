@@ -13,9 +13,11 @@ The row count is an invariant: rows in = rows evaluated + rows rejected, checked
 from __future__ import annotations
 
 import csv
-import io
+import errno
 import json
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from rules.batch.exprs import _PARSE_ERROR, BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
 from rules.language.source import RulesError
+from rules.limits import MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -60,10 +63,18 @@ class BatchSummary:
             table[status] = table.get(status, 0) + int(value)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON data, in a fixed order (the same input gives the same bytes):
+        actions and conclusions in rule-set order, statuses in their order, reasons by name."""
+        def ordered(table: dict[str, dict[str, int]], order: Sequence[str]) -> dict[str, Any]:
+            return {name: {k: counts[k] for k in sorted(counts, key=lambda k: (
+                order.index(k) if k in order else len(order), k))}
+                for name, counts in table.items()}
+
         return {"rows_in": self.rows_in, "rows_evaluated": self.rows_evaluated,
                 "rows_rejected": self.rows_rejected, "balanced": self.balanced,
-                "actions": self.actions, "conclusions": self.conclusions,
-                "reject_reasons": self.reject_reasons}
+                "actions": ordered(self.actions, STATUSES),
+                "conclusions": ordered(self.conclusions, CONCLUSION_STATUSES),
+                "reject_reasons": dict(sorted(self.reject_reasons.items()))}
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -81,13 +92,74 @@ def input_format(path: Path) -> str:
     raise BatchError(f"{path}: read cases from .parquet (or a folder of them), .csv or .jsonl")
 
 
+def check_input(path: Path) -> str:
+    """The input's format, after checking that it can be read at all (a regular file, or a
+    folder holding Parquet files)."""
+    from rules.files import FileError, regular_file
+
+    if path.is_dir():
+        if not any(path.glob("**/*.parquet")):
+            raise BatchError(f"{path}: no .parquet files in this folder")
+        return "parquet"
+    fmt = input_format(path)
+    try:
+        regular_file(path, "case file")
+    except FileError as error:
+        raise BatchError(str(error)) from None
+    return fmt
+
+
+def input_error(path: Path, error: BaseException) -> BatchError:
+    """A reader's exception (polars, pyarrow, OS) as one line naming the input."""
+    from rules.files import describe_os_error
+
+    if isinstance(error, OSError) and error.errno is not None:
+        return BatchError(f"{path}: cannot read: {describe_os_error(error)}")
+    text = str(error).strip().splitlines()
+    first = next((line for line in text if line.strip()), type(error).__name__)
+    for words, code in (("No space left", errno.ENOSPC), ("os error 28", errno.ENOSPC),
+                        ("File too large", errno.EFBIG), ("os error 27", errno.EFBIG),
+                        ("Read-only file system", errno.EROFS), ("os error 30", errno.EROFS),
+                        ("Permission denied", errno.EACCES), ("os error 13", errno.EACCES)):
+        if words in str(error):
+            reason = describe_os_error(OSError(code, os.strerror(code)))
+            return BatchError(f"cannot write the results: {reason}; the previous output files "
+                              "are unchanged")
+    if "invalid utf" in first.lower() or "utf-8" in first.lower():
+        first = "not UTF-8 text; save the file as UTF-8"
+    return BatchError(f"{path}: cannot read the cases: {first[:300]}")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn any failure of the readers on a malformed input into a `BatchError`."""
+    import polars as pl
+    import pyarrow as pa
+
+    try:
+        yield
+    except (RulesError, KeyboardInterrupt, MemoryError):
+        raise
+    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError,
+            UnicodeDecodeError, csv.Error) as error:
+        raise input_error(path, error) from None
+    except BaseException as error:
+        if type(error).__name__ == "PanicException":   # a reader's internal failure (Rust)
+            raise input_error(path, error) from None
+        raise
+
+
 def count_rows(path: Path) -> int | None:
     """The number of rows, when it is cheap to know (Parquet metadata); else None."""
     import polars as pl
 
     if input_format(path) != "parquet":
         return None
-    return int(_scan_parquet(path).select(pl.len()).collect().item())
+    try:
+        with reading(path):
+            return int(_scan_parquet(path).select(pl.len()).collect().item())
+    except BatchError:
+        return None
 
 
 def _scan_parquet(path: Path) -> pl.LazyFrame:
@@ -98,24 +170,52 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
     return pl.scan_parquet(path)
 
 
-def read_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pl.DataFrame]:
-    """The input in chunks of at most about `chunk_rows` rows, in order, every row once."""
-    if not path.exists():
+def read_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                kinds: Mapping[str, str] | None = None) -> Iterator[pl.DataFrame]:
+    """The input in chunks of at most about `chunk_rows` rows, in order, every row once.
+
+    `kinds` (fact path -> type kind) lets a JSONL reader type JSON values exactly as the
+    interpreter does (`cases.values.from_json`); CSV cells are text, typed by `validate`.
+    """
+    if not path.exists() and not path.is_symlink():
         raise BatchError(f"{path}: no such file or folder")
-    fmt = input_format(path)
-    if fmt == "parquet":
-        yield from _parquet_chunks(path, chunk_rows)
-    elif fmt == "csv":
-        yield from _csv_chunks(path, chunk_rows)
-    else:
-        yield from _jsonl_chunks(path, chunk_rows)
+    fmt = check_input(path)
+    with reading(path):
+        if fmt == "parquet":
+            yield from _parquet_chunks(path, chunk_rows)
+        elif fmt == "csv":
+            yield from _csv_chunks(path, chunk_rows)
+        else:
+            yield from _jsonl_chunks(path, chunk_rows, kinds or {})
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    total = count_rows(path) or 0
+    import polars as pl
+
     scan = _scan_parquet(path)
+    _unique_columns(path, scan.collect_schema().names())
+    total = int(scan.select(pl.len()).collect().item())
     for start in range(0, total, chunk_rows):
         yield scan.slice(start, chunk_rows).collect()
+
+
+def _unique_columns(path: Path, names: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise BatchError(f"{path}: the column {name!r} appears twice")
+        seen.add(name)
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    with open(path, "rb") as handle:
+        first = handle.readline(MAX_LINE_BYTES + 1)
+    if len(first) > MAX_LINE_BYTES:
+        raise BatchError(f"{path}:1: the header line is longer than {MAX_LINE_BYTES:,} bytes")
+    from rules.files import decode
+
+    text = decode(first, f"{path}")
+    return next(csv.reader([text]), None)
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
@@ -123,121 +223,121 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with open(path, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
+    header = _csv_header(path)
     if not header:
         return
+    _unique_columns(path, header)
     types = {name: pa.string() for name in header}
     reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 64)),
+        path, read_options=pacsv.ReadOptions(block_size=max(1 << 20, min(chunk_rows, 1 << 16)
+                                                            * 64)),
         convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=True))
+                                             quoted_strings_can_be_null=True,
+                                             null_values=[""]))
     for batch in reader:
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
         yield frame
 
 
-def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+def _jsonl_chunks(path: Path, chunk_rows: int,
+                  kinds: Mapping[str, str]) -> Iterator[pl.DataFrame]:
+    """JSONL read line by line with Python's JSON (and the limits of `rules.limits`), so that
+    each value keeps its JSON type: polars' reader would turn `12` into `"12"` beside a text
+    value, or keep the first of two duplicate keys."""
+    rows: list[dict[str, Any]] = []
     with open(path, "rb") as handle:
-        lines: list[bytes] = []
-        for line in handle:
-            if not line.strip():
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                break
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                rows.append({_PARSE_ERROR: f"a line longer than {MAX_LINE_BYTES:,} bytes"})
+            elif not line.strip():
                 continue
-            lines.append(line)
-            if len(lines) >= chunk_rows:
-                yield _jsonl_frame(lines)
-                lines = []
-        if lines:
-            yield _jsonl_frame(lines)
+            else:
+                rows.append(_jsonl_row(line, kinds))
+            if len(rows) >= chunk_rows:
+                yield _rows_frame(rows, kinds)
+                rows = []
+    if rows:
+        yield _rows_frame(rows, kinds)
 
 
-def _jsonl_frame(lines: list[bytes]) -> pl.DataFrame:
-    import polars as pl
+def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
+    """One JSONL line as dotted columns; its problems in `_PARSE_ERROR`."""
+    from rules.cases.values import from_json
+    from rules.files import decode_line
+    from rules.limits import JsonError, load_json
 
     try:
-        frame = pl.read_ndjson(io.BytesIO(b"".join(lines)), infer_schema_length=None)
-        if frame.height != len(lines):
-            raise ValueError("row count")
-        return _flatten(frame)
-    except Exception:  # one bad line: parse line by line, reject only that line
-        return _jsonl_slow(lines)
+        data = load_json(decode_line(line), "line")
+    except JsonError as error:
+        return {_PARSE_ERROR: error.in_line}
+    except ValueError as error:
+        return {_PARSE_ERROR: str(error)}
+    if not isinstance(data, dict):
+        return {_PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
+    flat: dict[str, Any] = {}
+    problems: list[str] = []
+    stack: list[tuple[str, dict[str, Any]]] = [("", data)]
+    while stack:
+        prefix, node = stack.pop()
+        for key, value in node.items():
+            name = prefix + key
+            if isinstance(value, dict) and name not in kinds:
+                stack.append((name + ".", value))
+            elif name in flat:
+                problems.append(f"{name}: given twice")
+            elif name in kinds:
+                try:
+                    flat[name] = from_json(kinds[name], value)
+                except ValueError as error:
+                    problems.append(f"{name}: {error}")
+            elif value is not None:
+                flat[name] = value if isinstance(value, str) else json.dumps(value)
+    if problems:
+        flat[_PARSE_ERROR] = "; ".join(problems)
+    return flat
 
 
-def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested JSON objects (struct columns) to dotted columns: `victim.age`."""
+def _rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataFrame:
     import polars as pl
 
-    while any(isinstance(dtype, pl.Struct) for dtype in frame.dtypes):
-        exprs: list[pl.Expr] = []
-        for name, dtype in frame.schema.items():
-            if isinstance(dtype, pl.Struct):
-                exprs.extend(pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
-                             for f in dtype.fields)
-            else:
-                exprs.append(pl.col(name))
-        frame = frame.select(exprs)
-    return frame
-
-
-def _jsonl_slow(lines: list[bytes]) -> pl.DataFrame:
-    """Line by line: malformed lines are rejected; values are given as text and typed later."""
-    import polars as pl
-
-    rows: list[dict[str, str | None]] = []
-    for line in lines:
-        row: dict[str, str | None] = {}
-        try:
-            data = json.loads(line)
-        except ValueError as error:
-            row[_PARSE_ERROR] = f"not valid JSON: {error}"
-        else:
-            if isinstance(data, dict):
-                _flatten_dict(data, "", row)
-            else:
-                row[_PARSE_ERROR] = f"a case is a JSON object, not {type(data).__name__}"
-        rows.append(row)
+    dtypes = {"integer": pl.Int64, "boolean": pl.Boolean, "date": pl.Date}
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
+    schema = {name: dtypes.get(kinds.get(name, ""), pl.String) for name in names}
     return pl.DataFrame({name: [row.get(name) for row in rows] for name in names},
-                        schema={name: pl.String for name in names}, height=len(rows))
-
-
-def _flatten_dict(data: dict[str, Any], prefix: str, out: dict[str, str | None]) -> None:
-    for key, value in data.items():
-        name = prefix + key
-        if isinstance(value, dict):
-            _flatten_dict(value, name + ".", out)
-        elif value is None:
-            out[name] = None
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif isinstance(value, (int, float, str)):
-            out[name] = str(value)
-        else:
-            out[name] = json.dumps(value)
+                        schema=schema, height=len(rows))
 
 
 # ---- writing ---------------------------------------------------------------------------------
 
+RESULT_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
 class _Writer:
-    """Appends frames to a Parquet or CSV file (lists joined with `|` in CSV)."""
+    """Appends frames to a Parquet or CSV file, written to a temporary file beside it and
+    renamed over it only by `commit` (`rules.files.atomic_path`): a run that fails or is
+    interrupted leaves the previous file as it was. In CSV, lists are joined with `|` and text
+    cells that a spreadsheet would run as a formula are quoted (`rules.text.csv_cell`)."""
 
     def __init__(self, path: Path):
+        from rules.files import atomic_path
+
         self.path = path
-        suffix = path.suffix.lower()
-        if suffix not in (".parquet", ".pq", ".csv"):
-            raise BatchError(f"{path}: write results to .parquet or .csv")
-        self.parquet = suffix != ".csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(path, "wb")
+        self.parquet = path.suffix.lower() != ".csv"
+        self._atomic = atomic_path(path)
+        self.temp = self._atomic.__enter__()
+        self._handle = open(self.temp, "wb")
         self._pq: pq.ParquetWriter | None = None
         self._first = True
 
     def write(self, frame: pl.DataFrame) -> None:
-        import polars as pl
-
         if self.parquet:
             import pyarrow.parquet as pq
 
@@ -246,18 +346,49 @@ class _Writer:
                 self._pq = pq.ParquetWriter(self._handle, table.schema, compression="zstd")
             self._pq.write_table(table.cast(self._pq.schema))
         else:
-            lists = [n for n, d in frame.schema.items() if isinstance(d, pl.List)]
-            if lists:
-                frame = frame.with_columns([pl.col(n).list.join("|") for n in lists])
-            frame.write_csv(self._handle, include_header=self._first)
+            safe_csv(frame).write_csv(self._handle, include_header=self._first)
         self._first = False
 
-    def close(self, empty: pl.DataFrame | None = None) -> None:
-        if self._first and empty is not None:
+    def commit(self, empty: pl.DataFrame) -> None:
+        """Finish the file (a file with no rows still has its schema or header) and put it in
+        place of the target."""
+        if self._first:
             self.write(empty)
         if self._pq is not None:
             self._pq.close()
         self._handle.close()
+        self._atomic.__exit__(None, None, None)
+
+    def abort(self, error: BaseException | None = None) -> None:
+        """Drop the temporary file; the target is untouched."""
+        self._handle.close()
+        error = error or RuntimeError("aborted")
+        try:
+            self._atomic.__exit__(type(error), error, error.__traceback__)
+        except BaseException:   # the clean-up re-raises the error it was given
+            pass
+
+
+def safe_csv(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame as it should go to a CSV file: lists joined with `|`, and every text cell and
+    column name that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage
+    return first) quoted with a leading `'`."""
+    import polars as pl
+
+    from rules.text import csv_cell
+
+    columns = []
+    risky = r"^[=+@\-\t\r]"        # FORMULA_PREFIXES as a (Rust) regex class
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.List):
+            column = column.cast(pl.List(pl.String)).list.join("|")
+        if isinstance(dtype, (pl.List, pl.String, pl.Categorical, pl.Enum)):
+            text = column.cast(pl.String)
+            column = pl.when(text.str.contains(risky)).then(pl.lit("'") + text) \
+                .otherwise(text)
+        columns.append(column.alias(csv_cell(name)))
+    return frame.select(columns)
 
 
 # ---- running ---------------------------------------------------------------------------------
@@ -286,58 +417,99 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     return results, rejects
 
 
+def check_outputs(cases: Path, out: Path | None,
+                  rejects_path: Path | None) -> tuple[Path | None, Path | None]:
+    """Check the input and both outputs before anything is read or written: suffixes, folders,
+    and that no output is the input (or inside an input folder) or the other output."""
+    from rules.files import check_output
+
+    if not cases.exists() and not cases.is_symlink():
+        raise BatchError(f"{cases}: no such file or folder")
+    input_format(cases)
+    target = check_output(out, RESULT_SUFFIXES, [cases], "results", make_folder=True) \
+        if out is not None else None
+    rejects = check_output(rejects_path, RESULT_SUFFIXES, [cases, out], "rejects",
+                           make_folder=True) if rejects_path is not None else None
+    check_input(cases)
+    return target, rejects
+
+
 def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None = None,
               keep: Sequence[str] = (), chunk_rows: int = DEFAULT_CHUNK_ROWS,
               provisions: bool = True,
               progress: Callable[[int], None] | None = None) -> BatchSummary:
-    """Decide every case of a file; write results (if `out`) and rejects; count everything."""
-    import polars as pl
+    """Decide every case of a file; write results (if `out`) and rejects; count everything.
 
+    Outputs are written whole or not at all (`_Writer`): on any error or interruption the
+    previous results and rejects files are left as they were.
+    """
     summary = BatchSummary()
     if rejects_path is None and out is not None:
         rejects_path = out.with_name(out.stem + ".rejects.csv")
-    if cases.exists() and input_format(cases) == "parquet" and (
+    out, rejects_path = check_outputs(cases, out, rejects_path)
+    if input_format(cases) == "parquet" and (
             out is None or out.suffix.lower() in (".parquet", ".pq")):
-        _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
+        with reading(cases):
+            _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
         return _finish(plan, summary)
-    writer = _Writer(out) if out is not None else None
-    reject_writer = _Writer(rejects_path) if rejects_path is not None else None
-    summary_exprs = plan.summary_exprs()
-    last_results: pl.DataFrame | None = None
-    last_rejects: pl.DataFrame | None = None
+    writers: list[_Writer] = []
     try:
-        for chunk in read_chunks(cases, chunk_rows):
-            missing = [c for c in keep if c not in chunk.columns]
-            if missing:
-                raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
-            results, rejects = evaluate_frame(plan, chunk, keep, provisions,
-                                              offset=summary.rows_in,
-                                              statuses_only=writer is None)
-            summary.rows_in += chunk.height
-            summary.rows_evaluated += results.height
-            summary.rows_rejected += rejects.height
-            if results.height:
-                summary.add(results.select(summary_exprs).row(0, named=True))
-            if rejects.height:
-                for reason, count in _reason_kinds(rejects).items():
-                    summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
-            if writer is not None:
-                if results.height:
-                    writer.write(results)
-                last_results = results
-            if reject_writer is not None and rejects.height:
-                reject_writer.write(rejects)
-            last_rejects = rejects
-            if progress is not None:
-                progress(chunk.height)
-    finally:
+        writer = _Writer(out) if out is not None else None
+        writers += [writer] if writer is not None else []
+        reject_writer = _Writer(rejects_path) if rejects_path is not None else None
+        writers += [reject_writer] if reject_writer is not None else []
+        empty_results, empty_rejects = _run_chunks(plan, cases, keep, chunk_rows, provisions,
+                                                   summary, progress, writer, reject_writer)
         if writer is not None:
-            writer.close(last_results.clear() if last_results is not None else None)
+            writer.commit(empty_results)
         if reject_writer is not None:
-            reject_writer.close(last_rejects.clear() if last_rejects is not None else
-                                pl.DataFrame({ROW: [], "reason": []},
-                                             schema={ROW: pl.UInt32, "reason": pl.String}))
+            reject_writer.commit(empty_rejects)
+    except BaseException as error:
+        for open_writer in writers:
+            open_writer.abort(error)
+        raise
     return _finish(plan, summary)
+
+
+def _run_chunks(plan: BatchPlan, cases: Path, keep: Sequence[str], chunk_rows: int,
+                provisions: bool, summary: BatchSummary,
+                progress: Callable[[int], None] | None, writer: _Writer | None,
+                reject_writer: _Writer | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read, decide and write chunk by chunk; the empty results and rejects frames (with
+    their schemas) for files that get no row."""
+    import polars as pl
+
+    summary_exprs = plan.summary_exprs()
+    kinds = {path: fact.type.kind for path, fact in plan.ruleset.facts.items()}
+    last: tuple[pl.DataFrame, pl.DataFrame] | None = None
+    for chunk in read_chunks(cases, chunk_rows, kinds):
+        missing = [c for c in keep if c not in chunk.columns]
+        if missing:
+            raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
+        results, rejects = evaluate_frame(plan, chunk, keep, provisions,
+                                          offset=summary.rows_in,
+                                          statuses_only=writer is None)
+        summary.rows_in += chunk.height
+        summary.rows_evaluated += results.height
+        summary.rows_rejected += rejects.height
+        if results.height:
+            summary.add(results.select(summary_exprs).row(0, named=True))
+        if rejects.height:
+            for reason, count in _reason_kinds(rejects).items():
+                summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
+        if writer is not None and results.height:
+            writer.write(results)
+        if reject_writer is not None and rejects.height:
+            reject_writer.write(rejects)
+        last = (results.clear(), rejects.clear())
+        if progress is not None:
+            progress(chunk.height)
+    if last is not None:
+        return last
+    if any(keep):
+        raise BatchError(f"{cases}: no column {', '.join(keep)} to keep")
+    return evaluate_frame(plan, pl.DataFrame(), provisions=provisions,
+                          statuses_only=writer is None)
 
 
 def _finish(plan: BatchPlan, summary: BatchSummary) -> BatchSummary:
@@ -355,14 +527,18 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     """A Parquet input (file or folder) as one streaming query over the whole input.
 
     The plan is optimised once, not once per chunk, and the streaming engine bounds memory by
-    its morsels, not by the input (so `chunk_rows` does not apply). Results are sunk to `out` by
-    polars' own (parallel) Parquet writer; without `out` only the counts are computed. Rejected
-    rows (usually none) are flagged in the same pass and explained in a second, small one.
+    its morsels, not by the input (so `chunk_rows` does not apply). Results are sunk by polars'
+    own (parallel) Parquet writer into a temporary file beside `out`, renamed over it when the
+    run succeeds; without `out` only the counts are computed. Rejected rows (usually none) are
+    flagged in the same pass and explained in a second, small one.
     """
     import polars as pl
 
+    from rules.files import atomic_path
+
     scan = _scan_parquet(cases)
     names = scan.collect_schema().names()
+    _unique_columns(cases, names)
     missing = [c for c in keep if c not in names]
     if missing:
         raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
@@ -370,37 +546,40 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     checked = plan.validate(scan, keep, texts=False)
     valid = checked.filter(~pl.col(BAD))
     flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
-    if out is None:
-        decided = plan.decide(valid, (), provisions=False, statuses_only=True)
-        counts = decided.select([pl.len().alias(_EVALUATED), *plan.summary_exprs()])
-        totals, flags = pl.collect_all([counts, flagged], engine="streaming")
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        results = plan.decide(valid, keep, provisions)
-        sink = results.sink_parquet(out, compression="zstd", lazy=True)
-        flags = pl.collect_all([sink, flagged], engine="streaming")[1]
-        totals = pl.scan_parquet(out).select(
-            [pl.len().alias(_EVALUATED), *plan.summary_exprs()]).collect()
-    row = totals.row(0, named=True)
-    summary.rows_in += int(flags.item(0, _ROWS))
-    summary.rows_evaluated += int(row.pop(_EVALUATED))
-    summary.rows_rejected += int(flags.item(0, _REJECTED))
-    if summary.rows_evaluated:
-        summary.add(row)
-    if summary.rows_rejected or rejects_path is not None:
-        bad = checked.filter(pl.col(BAD)).select(ROW)
-        rejects = plan.validate(scan.join(bad, on=ROW, how="semi"), keep) \
-            .select([ROW, *keep, pl.col(REASON).alias("reason")]) \
-            .collect(engine="streaming").sort(ROW)
-        for reason, count in _reason_kinds(rejects).items():
-            summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
-        if rejects_path is not None:
-            writer = _Writer(rejects_path)
-            try:
-                if rejects.height:
-                    writer.write(rejects)
-            finally:
-                writer.close(rejects.clear())
+    with ExitStack() as outputs:
+        if out is None:
+            decided = plan.decide(valid, (), provisions=False, statuses_only=True)
+            counts = decided.select([pl.len().alias(_EVALUATED), *plan.summary_exprs()])
+            totals, flags = pl.collect_all([counts, flagged], engine="streaming")
+        else:
+            temp = outputs.enter_context(atomic_path(out))
+            results = plan.decide(valid, keep, provisions)
+            sink = results.sink_parquet(temp, compression="zstd", lazy=True)
+            flags = pl.collect_all([sink, flagged], engine="streaming")[1]
+            totals = pl.scan_parquet(temp).select(
+                [pl.len().alias(_EVALUATED), *plan.summary_exprs()]).collect()
+        row = totals.row(0, named=True)
+        summary.rows_in += int(flags.item(0, _ROWS))
+        summary.rows_evaluated += int(row.pop(_EVALUATED))
+        summary.rows_rejected += int(flags.item(0, _REJECTED))
+        if summary.rows_evaluated:
+            summary.add(row)
+        if summary.rows_rejected or rejects_path is not None:
+            bad = checked.filter(pl.col(BAD)).select(ROW)
+            rejects = plan.validate(scan.join(bad, on=ROW, how="semi"), keep) \
+                .select([ROW, *keep, pl.col(REASON).alias("reason")]) \
+                .collect(engine="streaming").sort(ROW)
+            for reason, count in _reason_kinds(rejects).items():
+                summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
+            if rejects_path is not None:
+                writer = _Writer(rejects_path)
+                try:
+                    if rejects.height:
+                        writer.write(rejects)
+                    writer.commit(rejects.clear())
+                except BaseException as error:
+                    writer.abort(error)
+                    raise
     if progress is not None:
         progress(summary.rows_in)
 

@@ -310,18 +310,28 @@ def _corrupt(ruleset: RuleSet, frame: pl.DataFrame, rng: np.random.Generator,
     return text
 
 
+OUTPUT_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson", ".json")
+
+
 def write(ruleset: RuleSet, n: int, out: Path, seed: int = 0, invalid_share: float = 0.0,
           chunk_rows: int = 1_000_000, enum_dtype: bool = False) -> int:
-    """Generate `n` cases into Parquet, CSV or JSONL (by the file suffix), in chunks."""
+    """Generate `n` cases into Parquet, CSV or JSONL (by the file suffix), in chunks.
+
+    The file is written whole or not at all (`rules.files`): the suffix and folder are checked
+    first, and an error, a full disk or an interruption leaves any previous file as it was. With
+    `n` = 0 the file is still valid: a Parquet file with the schema, a CSV with its header.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from rules.files import atomic_open, check_output
+
+    target = check_output(out, OUTPUT_SUFFIXES, (), "cases", make_folder=True)
     suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     writer: pq.ParquetWriter | None = None
-    with open(out, "wb") as handle:
-        for index, start in enumerate(range(0, n, chunk_rows)):
+    with atomic_open(target, "wb") as handle:
+        for index, start in enumerate(range(0, max(n, 1), chunk_rows)):
             size = min(chunk_rows, n - start)
             frame = generate(ruleset, size, seed=seed * 1_000_003 + index,
                              invalid_share=invalid_share, enum_dtype=enum_dtype)
@@ -332,12 +342,8 @@ def write(ruleset: RuleSet, n: int, out: Path, seed: int = 0, invalid_share: flo
                 writer.write_table(table.cast(writer.schema))
             elif suffix == ".csv":
                 frame.write_csv(handle, include_header=index == 0)
-            elif suffix in (".jsonl", ".ndjson", ".json"):
-                frame.write_ndjson(handle)
             else:
-                from rules.language.source import RulesError
-
-                raise RulesError(f"{out}: write cases to .parquet, .csv or .jsonl")
+                frame.write_ndjson(handle)
             written += size
         if writer is not None:
             writer.close()

@@ -157,8 +157,7 @@ class CaseLoader:
             try:
                 case = load_json(case, "<case>")
             except JsonError as error:
-                raise CaseError([("", str(error).removeprefix("<case>").lstrip(":")
-                                 .lstrip())]) from None
+                raise CaseError([("", error.in_line)]) from None
         if not isinstance(case, self.model):
             if not isinstance(case, dict):
                 raise CaseError([("", f"a case is a JSON object, not {type(case).__name__}")])

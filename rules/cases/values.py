@@ -134,4 +134,6 @@ def from_json(kind: str, value: Any) -> Any:
         return integer_from_json(value)
     if kind == "date":
         return date_from_json(value)
+    if value is not None and not isinstance(value, str):
+        raise _fail("expected text" if kind == "text" else "expected one of the values", value)
     return value

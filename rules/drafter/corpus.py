@@ -78,81 +78,102 @@ def _split_id(number: int, data: Any) -> Row:
 
 
 def _read_jsonl(file: Path) -> Iterator[Row]:
+    """One case per line, read with the limits of `rules.limits` (a bad line is a rejected
+    row, with its reason)."""
+    from rules.files import decode_line
+    from rules.limits import MAX_LINE_BYTES, JsonError, load_json
+
     number = 0
-    with file.open(encoding="utf-8") as handle:
-        for line in handle:
+    with file.open("rb") as handle:
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                number += 1
+                yield Row(number, str(number), None,
+                          f"a line longer than {MAX_LINE_BYTES:,} bytes")
+                continue
             if not line.strip():
                 continue
             number += 1
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield Row(number, str(number), None, f"not valid JSON: {error.msg} at column "
-                          f"{error.colno}")
+                data = load_json(decode_line(line), "line")
+            except JsonError as error:
+                yield Row(number, str(number), None, error.in_line)
+                continue
+            except ValueError as error:
+                yield Row(number, str(number), None, str(error))
                 continue
             yield _split_id(number, data)
 
 
 def _read_json_list(file: Path) -> Iterator[Row]:
+    from rules.files import FileError, read_text
+    from rules.limits import JsonError, load_json
+
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise CorpusError(f"{file}: not valid JSON: {error.msg} at line {error.lineno}") from None
+        data = load_json(read_text(file, "corpus file"), str(file))
+    except (JsonError, FileError) as error:
+        raise CorpusError(str(error)) from None
     if not isinstance(data, list):
         raise CorpusError(f"{file}: a .json corpus is a list of cases")
     for number, item in enumerate(data, 1):
         yield _split_id(number, item)
 
 
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
-
-
 def _cell(kind: str, text: str) -> Any:
-    if kind == "boolean":
-        low = text.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {text!r}")
-    if kind == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"expected an integer, got {text!r}") from None
-    return text    # dates stay ISO text: the case model validates them
+    """A text cell by the one input grammar (`cases.values.from_text`, docs/INPUT.md); dates
+    stay ISO text (the case model reads them by the same grammar)."""
+    from rules.cases.values import from_text
+
+    value = from_text(kind, text)
+    return value if kind != "date" else text
 
 
 def _read_csv(file: Path, ruleset: RuleSet | None) -> Iterator[Row]:
     kinds = {p: f.type.kind for p, f in ruleset.facts.items()} if ruleset else {}
-    with file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for number, record in enumerate(reader, 1):
-            row_id = (record.get("id") or "").strip() or str(number)
-            if None in record:
-                yield Row(number, row_id, None, "more cells than columns")
-                continue
-            flat: dict[str, Any] = {}
-            problems = []
-            for column, text in record.items():
-                if column == "id" or text is None or text.strip() == "":
-                    continue
-                try:
-                    flat[column] = _cell(kinds.get(column, "text"), text)
-                except ValueError as error:
-                    problems.append(f"{column}: {error}")
-            if problems:
-                yield Row(number, row_id, None, "; ".join(problems))
-            else:
-                yield Row(number, row_id, nest(flat))
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            header = next(reader, None)
+            if not header:
+                return
+            seen: set[str] = set()
+            for column in header:
+                if column in seen:
+                    raise CorpusError(f"{file}: the column {column!r} appears twice")
+                seen.add(column)
+            for number, cells in enumerate(reader, 1):
+                if len(cells) != len(header):
+                    raise CorpusError(f"{file}:{reader.line_num}: the row has {len(cells)} "
+                                      f"cell(s); the header has {len(header)}")
+                record = dict(zip(header, cells, strict=True))
+                row_id = record.get("id") or str(number)
+                flat: dict[str, Any] = {}
+                problems = []
+                for column, text in record.items():
+                    if column == "id" or text == "":
+                        continue
+                    try:
+                        flat[column] = _cell(kinds.get(column, "text"), text)
+                    except ValueError as error:
+                        problems.append(f"{column}: {error}")
+                if problems:
+                    yield Row(number, row_id, None, "; ".join(problems))
+                else:
+                    yield Row(number, row_id, nest(flat))
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{file}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
+                          "save the file as UTF-8") from None
+    except csv.Error as error:
+        raise CorpusError(f"{file}: not a readable CSV file: {error}") from None
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+    if isinstance(value, dt.datetime):       # not a date: the case model rejects it
+        return value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -163,7 +184,15 @@ def _read_parquet(file: Path, ruleset: RuleSet | None = None) -> Iterator[Row]:
     try:
         import polars as pl
 
-        records = pl.read_parquet(file).iter_rows(named=True)
+        try:
+            frame = pl.read_parquet(file)
+        except (pl.exceptions.PolarsError, OSError) as error:
+            raise CorpusError(f"{file}: not a readable Parquet file: "
+                              f"{str(error).strip().splitlines()[0][:300]}") from None
+        names = frame.columns
+        if len(set(names)) != len(names):     # pragma: no cover - polars refuses them first
+            raise CorpusError(f"{file}: a column appears twice")
+        records = frame.iter_rows(named=True)
     except ImportError:
         try:
             import pyarrow.parquet as pq
@@ -193,8 +222,11 @@ def _read_parquet(file: Path, ruleset: RuleSet | None = None) -> Iterator[Row]:
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Write rows as JSONL, whole or not at all (`rules.files.atomic_open`)."""
+    from rules.files import atomic_open
+
     count = 0
-    with Path(path).open("w", encoding="utf-8") as handle:
+    with atomic_open(Path(path)) as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
             count += 1

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 
 from rules.language.ruleset import RuleSet
-from rules.lawyer.report import CONFIDENCE_NOTE, CaseReport, Item, build_report, write_atomic
+from rules.lawyer.report import CONFIDENCE_NOTE, CaseReport, Item, build_report
 from rules.results import Decision
 
 _CSS = """
@@ -156,10 +156,11 @@ def render_html(decision: Decision, ruleset: RuleSet, title: str = "Case report"
 
 def write_html(decision: Decision, ruleset: RuleSet, path: str | Path,
                title: str = "Case report") -> None:
-    """Write the HTML report whole or not at all (a folder that does not exist is a user error)."""
-    from rules.language.source import RulesError
+    """Write the HTML report whole or not at all (`rules.files.write_text`: an .html file in a
+    folder that exists; never a folder, a device or an input)."""
+    from rules.files import write_text
 
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise RulesError(f"{target}: the folder {target.parent} does not exist")
-    write_atomic(target, render_html(decision, ruleset, title))
+    write_text(Path(path), render_html(decision, ruleset, title), REPORT_SUFFIXES, (), "report")
+
+
+REPORT_SUFFIXES = (".html", ".htm")

@@ -15,8 +15,6 @@ text when piped.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -487,26 +485,11 @@ def _failed_on(ruleset: RuleSet, decision: Decision, provision: Provision,
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write a file whole or not at all: a temporary file in the same folder, then a rename."""
-    target = Path(path)
-    handle, temp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.",
-                                    suffix=".tmp")
-    try:
-        if target.exists():
-            mode = target.stat().st_mode & 0o7777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temp, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write a file whole or not at all (`rules.files.write_text`: checked, a temporary file in
+    the same folder, fsync, then a rename)."""
+    from rules.files import write_text
+
+    write_text(Path(path), text)
 
 
 def console(stderr: bool = False) -> Console:
