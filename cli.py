@@ -58,6 +58,13 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(128 + signum) from None
 
 
+def _echo(text: str, err: bool = False) -> None:
+    """Print text that may carry case or file content: control characters made visible."""
+    from rules.text import escape_text
+
+    typer.echo(escape_text(text, keep_newlines=True), err=err)
+
+
 def _load(path: Optional[Path]) -> RuleSet:
     import rules
 
@@ -87,7 +94,9 @@ def _date(text: Optional[str]) -> Optional[dt.date]:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+    from rules.text import escape_json
+
+    typer.echo(escape_json(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)))
 
 
 @app.command("eval")
@@ -124,7 +133,9 @@ def eval_command(
 
             write_html(decision, ruleset, report)
         if as_json:
-            typer.echo(decision.model_dump_json(indent=2))
+            from rules.text import escape_json
+
+            typer.echo(escape_json(decision.model_dump_json(indent=2)))
             return
         from rules.lawyer.report import console, render_decision, render_why_not
 
@@ -186,7 +197,7 @@ def ask_command(
         ruleset = _load(rules_dir)
         session = Session(ruleset, _read_case(case) if case is not None else None)
         try:
-            decision = run_session(session, read=input, write=typer.echo,
+            decision = run_session(session, read=input, write=_echo,
                                    echo=not sys.stdin.isatty())
         except (EOFError, KeyboardInterrupt) as stop:
             interrupted = isinstance(stop, KeyboardInterrupt)
@@ -197,7 +208,7 @@ def ask_command(
         console().print(render_decision(decision, ruleset))
         if save is not None:
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
-            typer.echo(f"Saved the case to {save}.", err=True)
+            _echo(f"Saved the case to {save}.", err=True)
         if report is not None:
             from rules.lawyer.html import write_html
 
@@ -220,7 +231,7 @@ def verify_command(
         if as_json:
             _print_json(result.as_json())
         else:
-            typer.echo(render_verification(result))
+            _echo(render_verification(result))
         if not result.holds:
             raise typer.Exit(1)
 
@@ -262,7 +273,7 @@ def check_command(
             raise typer.Exit(2)
         if not as_json:
             for diagnostic in diagnostics:
-                typer.echo(diagnostic.render(sources), err=True)
+                _echo(diagnostic.render(sources), err=True)
             assert ruleset is not None
             typer.echo(f"ok: {len(ruleset.provisions)} provisions, {len(ruleset.facts)} facts, "
                        f"{len(ruleset.actions)} actions, {len(sources)} files; "
@@ -270,7 +281,7 @@ def check_command(
             if analysis is not None:
                 from rules.solver.analysis import render_analysis
 
-                typer.echo("\n".join(render_analysis(analysis)))
+                _echo("\n".join(render_analysis(analysis)))
 
 
 @app.command("diff")
@@ -331,13 +342,13 @@ def diff_command(
         from rules.drafter.diff import corpus_table
         from rules.lawyer.report import console
 
-        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
+        _echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
         typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
                    + (f" ({already} already failing before it)" if already else ""))
         for b in broken:
-            typer.echo(f"  BROKEN {b.name} ({b.file})")
+            _echo(f"  BROKEN {b.name} ({b.file})")
             for failure in b.failures:
-                typer.echo(f"     {failure}")
+                _echo(f"     {failure}")
         if corpus is not None:
             out = console()
             for renderable in corpus_table(corpus):
@@ -402,6 +413,7 @@ def test_command(
 ) -> None:
     """Run the scenario tests and report coverage by provision."""
     with user_errors():
+        from rich.markup import escape
         from rich.table import Table
 
         from rules.drafter.scenarios import run_scenarios
@@ -416,7 +428,8 @@ def test_command(
         for result in report.results:
             if verbose or not result.passed:
                 mark = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
-                out.print(f"{mark} {result.scenario.name} [dim]({result.scenario.source})[/]")
+                out.print(f"{mark} {escape(result.scenario.name)} "
+                          f"[dim]({escape(result.scenario.source)})[/]")
                 for failure in result.failures:
                     out.print(f"     {failure}", markup=False)
         coverage = report.coverage
@@ -528,7 +541,7 @@ def generate_command(
         if n < 0:
             raise UserError("N must be 0 or more")
         written = write(_load(rules_dir), n, out, seed=seed, invalid_share=invalid_share)
-        typer.echo(f"wrote {written:,} cases to {out}")
+        _echo(f"wrote {written:,} cases to {out}")
 
 
 def main() -> None:

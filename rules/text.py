@@ -44,6 +44,15 @@ def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_json(text: str) -> str:
+    """JSON text with the controls JSON leaves raw (DEL, C1, bidirectional, line separators)
+    written as `\\uXXXX`: the same data, safe to print on a terminal."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def csv_cell(text: str) -> str:
     """A text cell a spreadsheet shows as text: a leading formula character is quoted with `'`.
 

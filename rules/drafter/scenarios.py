@@ -58,29 +58,125 @@ def _as_json(value: Any) -> Any:
     return value
 
 
+SCENARIO_KEYS = ("name", "source", "confidence", "case", "as_of", "expect")
+EXPECT_KEYS = ("outcomes", "args", "conclusions", "absent_conclusions", "undetermined",
+               "conflicts", "applies", "not_applies", "set_aside")
+STATES = ("required", "forbidden", "permitted", "none", "undetermined", "conflict")
+
+
 def load_scenarios(path: str | Path) -> list[Scenario]:
-    """Every scenario in a YAML file or a folder of them (name order)."""
+    """Every scenario in a YAML file or a folder of them (name order), checked against the
+    scenario format (tests/scenarios/README.md): an unknown key (`outcome:` for `outcomes:`)
+    or a value of the wrong shape is a `ScenarioFileError` naming the file, the scenario and
+    the key, never a scenario that silently checks nothing."""
     root = Path(path)
-    files = [root] if root.is_file() else sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    files = [root] if not root.is_dir() else \
+        sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
     scenarios: list[Scenario] = []
     for file in files:
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or []
-        except yaml.YAMLError as error:
-            raise ScenarioFileError(f"{file}: not valid YAML: {error}") from None
+        data = _read_yaml(file)
         if not isinstance(data, list):
             raise ScenarioFileError(f"{file}: expected a list of scenarios")
         for index, item in enumerate(data, 1):
-            if not isinstance(item, dict) or "case" not in item or "expect" not in item:
-                raise ScenarioFileError(f"{file}: scenario {index} needs `case` and `expect`")
-            as_of = item.get("as_of")
-            scenarios.append(Scenario(
-                name=str(item.get("name", f"scenario {index}")), file=str(file),
-                case=_as_json(item["case"]) or {}, expect=item["expect"] or {},
-                source=str(item.get("source", "")),
-                confidence=str(item.get("confidence", "confirmed")),
-                as_of=dt.date.fromisoformat(str(as_of)) if as_of else None))
+            scenarios.append(_scenario(file, index, item))
     return scenarios
+
+
+def _read_yaml(file: Path) -> Any:
+    from rules.files import FileError, read_text
+
+    try:
+        text = read_text(file, "scenario file")
+    except FileError as error:
+        raise ScenarioFileError(str(error)) from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader) or []
+    except yaml.YAMLError as error:
+        raise ScenarioFileError(f"{file}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ScenarioFileError(f"{file}: YAML nested too deeply") from None
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases (which let a small file expand exponentially)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&, *) are not allowed in scenario files",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _scenario(file: Path, index: int, item: Any) -> Scenario:
+    where = f"{file}: scenario {index}"
+    if not isinstance(item, dict):
+        raise ScenarioFileError(f"{where}: expected a mapping with `case` and `expect`")
+    if isinstance(item.get("name"), str):
+        where += f" ({item['name']})"
+    _known_keys(where, item, SCENARIO_KEYS, "")
+    for key in ("case", "expect"):
+        if key not in item:
+            raise ScenarioFileError(f"{where}: needs `case` and `expect`")
+        if item[key] is not None and not isinstance(item[key], dict):
+            raise ScenarioFileError(f"{where}: `{key}` must be a mapping")
+    expect = item["expect"] or {}
+    _known_keys(where, expect, EXPECT_KEYS, "expect.")
+    _check_expect(where, expect)
+    confidence = str(item.get("confidence", "confirmed"))
+    if confidence not in ("confirmed", "secondary", "uncertain"):
+        raise ScenarioFileError(f"{where}: confidence must be confirmed, secondary or "
+                                f"uncertain, not {confidence!r}")
+    as_of = item.get("as_of")
+    if as_of is not None and not isinstance(as_of, dt.date):
+        from rules.cases.values import date_from_text
+
+        try:
+            as_of = date_from_text(str(as_of))
+        except ValueError as error:
+            raise ScenarioFileError(f"{where}: as_of: {error}") from None
+    return Scenario(name=str(item.get("name", f"scenario {index}")), file=str(file),
+                    case=_as_json(item["case"]) or {}, expect=expect,
+                    source=str(item.get("source", "")), confidence=confidence,
+                    as_of=as_of or None)
+
+
+def _known_keys(where: str, data: dict[Any, Any], allowed: tuple[str, ...], prefix: str) -> None:
+    from rules.language.source import did_you_mean
+
+    for key in data:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            raise ScenarioFileError(f"{where}: unknown key `{prefix}{key}`"
+                                    + (f"; {hint}" if hint else "")
+                                    + f" (allowed: {', '.join(allowed)})")
+
+
+def _check_expect(where: str, expect: dict[str, Any]) -> None:
+    """The shape of every expectation (what `_check` reads)."""
+    def fail(key: str, shape: str) -> ScenarioFileError:
+        return ScenarioFileError(f"{where}: expect.{key} must be {shape}")
+
+    for key in ("outcomes", "args", "conclusions", "absent_conclusions", "undetermined"):
+        if expect.get(key) is not None and not isinstance(expect[key], dict):
+            raise fail(key, "a mapping")
+    for action, state in (expect.get("outcomes") or {}).items():
+        if str(state) not in STATES:
+            raise ScenarioFileError(f"{where}: expect.outcomes.{action}: {state!r} is not one "
+                                    f"of {', '.join(STATES)}")
+    for action, args in (expect.get("args") or {}).items():
+        if not isinstance(args, dict):
+            raise fail(f"args.{action}", "a mapping of argument names to values")
+    for name, needs in (expect.get("undetermined") or {}).items():
+        if needs is not None and not (isinstance(needs, list)
+                                      and all(isinstance(n, str) for n in needs)):
+            raise fail(f"undetermined.{name}", "a list of fact paths")
+    for key in ("conflicts", "applies", "not_applies", "set_aside"):
+        value = expect.get(key)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(v, str) for v in value)):
+            raise fail(key, "a list of names")
 
 
 def run_scenario(ruleset: RuleSet, scenario: Scenario) -> ScenarioResult:

@@ -16,17 +16,19 @@ text when piped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from rules.language.ruleset import Provision, RuleSet
 from rules.results import Decision, ProvisionTrace
+from rules.text import escape_text, has_control
 
 
 def _add_row(table: Table, *cells: RenderableType | str) -> None:
@@ -492,6 +494,21 @@ def write_atomic(path: str | Path, text: str) -> None:
     write_text(Path(path), text)
 
 
+class SafeConsole(Console):
+    """A rich console that shows control characters in what it prints as visible escapes
+    (`rules.text.escape_text`): case text is user input, and a district of "\\x1b[2J..." must
+    not clear the screen or forge lines. Rich's own styling is added after, so it is kept."""
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and has_control(segment.text):
+                yield Segment(escape_text(segment.text, keep_newlines=True), segment.style)
+            else:
+                yield segment
+
+
 def console(stderr: bool = False) -> Console:
-    """A console that drops colour when output is not a terminal."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console that drops colour when output is not a terminal, and escapes control
+    characters (see `SafeConsole`)."""
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False)

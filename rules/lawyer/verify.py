@@ -139,11 +139,62 @@ def verify(saved: Decision | Any, ruleset: RuleSet) -> Verification:
         raise BadDecision("the saved case does not match its record (case_sha256 differs): "
                           "the decision file was edited after it was made")
     differences: list[Difference] = []
+    differences += _compare_dates(decision, now)
     differences += _compare("outcome", decision.outcomes, now.outcomes)
     differences += _compare("conclusion", decision.conclusions, now.conclusions)
     differences += _compare("undetermined", decision.undetermined, now.undetermined)
     differences += _compare("conflict", decision.conflicts, now.conflicts)
+    differences += _compare_explanation(decision, now)
     return Verification(decision, now, tuple(differences))
+
+
+def _compare_dates(saved: Decision, now: Decision) -> list[Difference]:
+    """The date the case was judged on, as the decision and its record state it."""
+    found = []
+    for key, before, after in (("as_of", saved.as_of, now.as_of),
+                               ("as_of_source", saved.as_of_source, now.as_of_source),
+                               ("record.as_of", saved.record.as_of, now.record.as_of)):
+        if before != after:
+            found.append(Difference("date", key, "changed",
+                                    f"was {_show(_plain(before))}, now {_show(_plain(after))}"))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _compare_explanation(saved: Decision, now: Decision) -> list[Difference]:
+    """Every provision's trace, the facts used and the exclusions: the reasons the decision
+    gives are part of what it claims, so a reason that no longer holds (or was edited) is a
+    difference like an outcome."""
+    try:
+        before = saved.explanation.model_dump(mode="json")
+    except ValueError:       # a decision saved without its explanation: nothing to compare
+        return []
+    after = now.explanation.model_dump(mode="json")
+    found: list[Difference] = []
+    if before["facts"] != after["facts"]:
+        changed = sorted(k for k in before["facts"].keys() | after["facts"].keys()
+                         if before["facts"].get(k) != after["facts"].get(k))
+        found.append(Difference("explanation", "facts", "changed",
+                                "facts used differ: " + ", ".join(changed[:10])))
+    old = {p["id"]: p for p in before["provisions"]}
+    new = {p["id"]: p for p in after["provisions"]}
+    for pid in sorted(old.keys() | new.keys()):
+        if pid not in new:
+            found.append(Difference("explanation", pid, "removed", "trace no longer given"))
+        elif pid not in old:
+            found.append(Difference("explanation", pid, "added", "new trace"))
+        elif old[pid] != new[pid]:
+            fields = sorted(f for f in old[pid].keys() | new[pid].keys()
+                            if old[pid].get(f) != new[pid].get(f))
+            found.append(Difference("explanation", pid, "changed",
+                                    "trace differs in " + ", ".join(fields)))
+    if before.get("excluded", {}) != after.get("excluded", {}):
+        found.append(Difference("explanation", "excluded", "changed",
+                                "the provisions excluded (and why) differ"))
+    return found
 
 
 def render_verification(v: Verification) -> str:
@@ -161,8 +212,8 @@ def render_verification(v: Verification) -> str:
     if v.engine_changed:
         lines.append(f"Engine: was {saved.engine_version}, now {now.engine_version}.")
     if v.holds:
-        lines.append("The decision still holds: outcomes, conclusions, undetermined items and "
-                     "conflicts are identical.")
+        lines.append("The decision still holds: the date, outcomes, conclusions, undetermined "
+                     "items, conflicts and the explanation are identical.")
     else:
         lines.append(f"The decision no longer holds: {len(v.differences)} difference(s).")
         lines.extend(f"  - {d.text}" for d in v.differences)
