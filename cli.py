@@ -82,6 +82,17 @@ def _read_case(path: Path, what: str = "case file") -> Any:
     return load_json(text, "<stdin>" if str(path) == "-" else str(path))
 
 
+def _warn_future(decision: Any, ruleset: RuleSet) -> None:
+    """A warning on stderr (the decision itself stays the same, whatever the day it is run)
+    when the governing date is after today: the law applied is the law as it stands today,
+    which may change before then (docs/INPUT.md)."""
+    if decision.as_of_source == "offence date" and decision.as_of is not None and \
+            decision.as_of > dt.date.today():
+        _echo(f"warning: {ruleset.governing_date} {decision.as_of.isoformat()} is after today "
+              f"({dt.date.today().isoformat()}): decided under the law as it stands today; check "
+              "the date", err=True)
+
+
 def _date(text: Optional[str]) -> Optional[dt.date]:
     if text is None:
         return None
@@ -128,6 +139,7 @@ def eval_command(
             ruleset = amend_all(ruleset, amendment)
         facts = _read_case(case)
         decision = ruleset.evaluate(facts, as_of=_date(as_of))
+        _warn_future(decision, ruleset)
         if report is not None:
             from rules.lawyer.html import write_html
 
@@ -205,6 +217,7 @@ def ask_command(
             typer.echo(f"\nsession {why} after {len(session.asked)} answer(s); nothing saved.",
                        err=True)
             raise typer.Exit(130 if interrupted else 1) from None
+        _warn_future(decision, ruleset)
         console().print(render_decision(decision, ruleset))
         if save is not None:
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")

@@ -7,12 +7,13 @@ names the place (`case.json:1:5: ...`), never a traceback, a hang or memory exha
 * `MAX_JSON_DEPTH`: nesting of JSON arrays and objects (a case needs 3 levels);
 * integers are 64-bit everywhere: case values, rule literals and every intermediate result of
   rule arithmetic (`INT64_MIN`..`INT64_MAX`); a JSON number with more digits than any 64-bit
-  integer has is refused while parsing, before Python converts it;
+  integer has is never converted (`BigNumber`), and is rejected with its field's path;
 * NaN and Infinity are not numbers a case may state;
 * a duplicate key in a JSON object is an error naming the key (JSON leaves it undefined);
 * `MAX_PROBLEMS`: the problems of one case listed before "... and more" (the check stops there);
 * `MAX_EXPR_DEPTH`: nesting of a rule expression (`and` / `or` chains count as one level);
-* `MAX_LINE_BYTES`: one line of a JSONL corpus.
+* `MAX_LINE_BYTES`: one line of a JSONL or CSV corpus (a CSV header, a JSONL case);
+* `MAX_COLUMNS`: the columns of a batch input.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ MAX_INT_DIGITS = 19             # 2**63 - 1 has 19 digits
 MAX_PROBLEMS = 20
 MAX_EXPR_DEPTH = 100
 MAX_LINE_BYTES = 1024 * 1024
+MAX_COLUMNS = 10_000
 
 
 class JsonError(RulesError):
@@ -85,10 +87,23 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _int(digits: str) -> int:
+class BigNumber:
+    """A JSON integer with more digits than any 64-bit integer has, kept as its digits (never
+    converted: Python refuses over 4,300 digits, and it is out of range anyway). The case model
+    and the batch readers reject it with the field's path (`cases.values.integer_from_json`)."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a number of {len(self.digits.lstrip('-')):,} digits"
+
+
+def _int(digits: str) -> int | BigNumber:
     if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise _Refused(f"a number with {len(digits.lstrip('-'))} digits is outside the 64-bit "
-                       f"integer range ({INT64_MIN}..{INT64_MAX})")
+        return BigNumber(digits)
     return int(digits)
 
 
@@ -122,6 +137,6 @@ def load_json(text: str, name: str = "<json>") -> Any:
         raise JsonError(name, f"not valid JSON: {error}") from None
 
 
-__all__ = ["INT64_MAX", "INT64_MIN", "MAX_EXPR_DEPTH", "MAX_INT_DIGITS", "MAX_JSON_DEPTH",
-           "MAX_LINE_BYTES", "MAX_PROBLEMS", "MAX_TEXT_BYTES", "JsonError", "json_depth_error",
-           "load_json"]
+__all__ = ["INT64_MAX", "INT64_MIN", "MAX_COLUMNS", "MAX_EXPR_DEPTH", "MAX_INT_DIGITS",
+           "MAX_JSON_DEPTH", "MAX_LINE_BYTES", "MAX_PROBLEMS", "MAX_TEXT_BYTES", "BigNumber",
+           "JsonError", "json_depth_error", "load_json"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from rules.batch.exprs import _PARSE_ERROR, BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
 from rules.language.source import RulesError
-from rules.limits import MAX_LINE_BYTES
+from rules.limits import MAX_COLUMNS, MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -200,6 +200,10 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
 
 
 def _unique_columns(path: Path, names: Sequence[str]) -> None:
+    """Refuse duplicate column names, and more columns than `limits.MAX_COLUMNS`."""
+    if len(names) > MAX_COLUMNS:
+        raise BatchError(f"{path}: {len(names):,} columns; a batch input may have at most "
+                         f"{MAX_COLUMNS:,}")
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -218,6 +222,30 @@ def _csv_header(path: Path) -> list[str] | None:
     return next(csv.reader([text]), None)
 
 
+def _closed_quotes(path: Path) -> None:
+    """Refuse a CSV file with a quote that is never closed (the reader would swallow the rest
+    of the file into one cell, where Python's reader stops): an odd number of `"`, counted
+    fast; the opening quote is then located for the message."""
+    odd = False
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            odd ^= block.count(b'"') % 2 == 1
+    if not odd:
+        return
+    line = opened = 1
+    inside = False
+    with open(path, "rb") as handle:
+        for text in handle:
+            for index in range(len(text)):
+                if text[index] == 34:      # '"'
+                    inside = not inside
+                    if inside:
+                        opened = line
+            line += 1
+    raise BatchError(f"{path}:{opened}: a quoted cell is never closed (a `\"` without its "
+                     "closing `\"`)")
+
+
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     import polars as pl
     import pyarrow as pa
@@ -227,6 +255,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     if not header:
         return
     _unique_columns(path, header)
+    _closed_quotes(path)
     types = {name: pa.string() for name in header}
     reader = pacsv.open_csv(
         path, read_options=pacsv.ReadOptions(block_size=max(1 << 20, min(chunk_rows, 1 << 16)
@@ -297,7 +326,7 @@ def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
                 except ValueError as error:
                     problems.append(f"{name}: {error}")
             elif value is not None:
-                flat[name] = value if isinstance(value, str) else json.dumps(value)
+                flat[name] = value if isinstance(value, str) else json.dumps(value, default=repr)
     if problems:
         flat[_PARSE_ERROR] = "; ".join(problems)
     return flat

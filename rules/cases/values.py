@@ -28,7 +28,7 @@ import math
 import re
 from typing import Any
 
-from rules.limits import INT64_MAX, INT64_MIN
+from rules.limits import INT64_MAX, INT64_MIN, BigNumber
 
 INTEGER_TEXT = r"^-?[0-9]+$"
 DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -50,6 +50,8 @@ def shown(value: Any) -> str:
     if isinstance(value, (int, float)):
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, BigNumber):
+        return repr(value)
     return f"a {type(value).__name__}"
 
 
@@ -109,6 +111,8 @@ def integer_from_json(value: Any) -> Any:
         raise _fail(EXPECT_INTEGER, value)
     if isinstance(value, int):
         return _in_int64(value)
+    if isinstance(value, BigNumber):
+        raise ValueError(f"{OUT_OF_RANGE}, got {shown(value)}")
     if isinstance(value, float):
         if not math.isfinite(value) or value != math.floor(value):
             raise _fail(EXPECT_INTEGER, value)

@@ -46,6 +46,9 @@ class Row:
 def read_cases(path: str | Path, ruleset: RuleSet | None = None) -> Iterator[Row]:
     """The rows of a corpus, by file suffix: .jsonl/.ndjson, .csv, .parquet, or .json (a list)."""
     file = Path(path)
+    if file.is_dir():
+        raise CorpusError(f"{file}: a folder; the per-case interpreter reads one corpus file "
+                          "(.jsonl, .csv, .parquet): give a file, or use the batch back end")
     if not file.is_file():
         raise CorpusError(f"{file}: no such corpus file")
     suffix = file.suffix.lower()
@@ -255,7 +258,7 @@ def evaluate_corpus(rulesets: list[RuleSet], cases: Iterable[dict[str, Any]],
     """
     cache: list[dict[str, Outcome]] = [{} for _ in rulesets]
     for case in cases:
-        text = json.dumps(case, sort_keys=True, separators=(",", ":"))
+        text = json.dumps(case, sort_keys=True, separators=(",", ":"), default=repr)
         results: list[Outcome] = []
         for ruleset, memo in zip(rulesets, cache, strict=True):
             found = memo.get(text)
