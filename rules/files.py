@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -38,15 +39,21 @@ class FileError(RulesError):
 
 
 def describe_os_error(error: OSError) -> str:
-    """An OS error in words, without Python's `[Errno 28]` prefix."""
+    """An OS error in words, without Python's `[Errno 28]` prefix (nor Rust's `(os error 28)`:
+    polars and pyarrow raise OSError with only a message)."""
     reason = error.strerror or str(error)
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+    code = error.errno
+    if code is None:
+        found = re.search(r"os error (\d+)", str(error))
+        code = int(found.group(1)) if found else None
+        reason = re.sub(r"\s*\(os error \d+\)", "", reason)
+    if code in (errno.ENOSPC, errno.EDQUOT):
         reason = "the disk is full"
-    elif error.errno == errno.EFBIG:
+    elif code == errno.EFBIG:
         reason = "the file would exceed the file-size limit (the disk or quota is full)"
-    elif error.errno == errno.EROFS:
+    elif code == errno.EROFS:
         reason = "the folder is on a read-only file system"
-    elif error.errno in (errno.EACCES, errno.EPERM):
+    elif code in (errno.EACCES, errno.EPERM):
         reason = "permission denied"
     return reason
 
@@ -129,27 +136,62 @@ def read_stdin(limit: int = MAX_TEXT_BYTES) -> str:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised like Ctrl-C so that every `atomic_path` cleans up."""
+    """Ctrl-C, SIGTERM or SIGHUP, raised like Ctrl-C so that every `atomic_path` cleans up;
+    `signum` gives the exit code (128 + signum)."""
 
     def __init__(self, signum: int):
         super().__init__(f"signal {signum}")
         self.signum = signum
 
 
+_received: list[int] = []
+_deferring = [0]
+
+
 def _terminate(signum: int, frame: Any) -> None:
-    raise Terminated(signum)
+    _received.append(signum)
+    if not _deferring[0]:
+        raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """A few steps a signal must not cut in two (create a temporary file and know its name;
+    rename it over the target): a signal arriving inside is raised right after."""
+    _deferring[0] += 1
+    try:
+        yield
+    finally:
+        _deferring[0] -= 1
+    if not _deferring[0]:
+        check_interrupted()
+
+
+def check_interrupted() -> None:
+    """Raise `Terminated` if a signal arrived, even one whose exception was lost (raised in a
+    callback from native code, which swallows it): no output is committed after a signal."""
+    if _received:
+        raise Terminated(_received[-1])
 
 
 def stop_cleanly_on_signals() -> None:
-    """Turn SIGTERM and SIGHUP into `Terminated` (Ctrl-C is already `KeyboardInterrupt`), so
-    that a command stopped by them removes its temporary files and leaves outputs as they were.
-    """
+    """Turn SIGINT, SIGTERM and SIGHUP into `Terminated`, remembered so that a command stopped
+    by them never commits an output (`check_interrupted`), removes its temporary files and
+    leaves outputs as they were. An interrupt that native code swallows is not reported as an
+    "exception ignored" traceback."""
     import signal
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
             signal.signal(number, _terminate)
+    default = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            default(unraisable)
+
+    sys.unraisablehook = hook
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -233,6 +275,7 @@ def _umask() -> int:
 
 
 def _commit(temp: Path, target: Path) -> None:
+    check_interrupted()
     fd = os.open(temp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -251,16 +294,21 @@ def _commit(temp: Path, target: Path) -> None:
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside `target` to write to; renamed over `target` if the block ends
     normally, removed if it raises (or is interrupted). Disk errors become `FileError`."""
-    temp = _temporary(target)
+    temp: Path | None = None
     try:
+        with _signals_deferred():
+            temp = _temporary(target)
         yield temp
-        _commit(temp, target)
+        with _signals_deferred():
+            _commit(temp, target)
     except OSError as error:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
         raise FileError(f"{target}: cannot write: {describe_os_error(error)}; "
                         "the previous file, if any, is unchanged") from None
     except BaseException:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
         raise
 
 
@@ -282,6 +330,7 @@ def write_text(path: Path, text: str, suffixes: Iterable[str] | None = None,
         handle.write(text)
 
 
-__all__ = ["FileError", "Terminated", "atomic_open", "atomic_path", "check_output", "decode",
+__all__ = ["FileError", "Terminated", "atomic_open", "atomic_path", "check_interrupted",
+           "check_output", "decode",
            "decode_line", "describe_os_error", "read_bytes", "read_stdin", "read_text",
            "regular_file", "stop_cleanly_on_signals", "write_text"]

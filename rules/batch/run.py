@@ -12,6 +12,7 @@ The row count is an invariant: rows in = rows evaluated + rows rejected, checked
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import json
@@ -361,8 +362,13 @@ class _Writer:
         self.path = path
         self.parquet = path.suffix.lower() != ".csv"
         self._atomic = atomic_path(path)
-        self.temp = self._atomic.__enter__()
-        self._handle = open(self.temp, "wb")
+        try:
+            self.temp = self._atomic.__enter__()
+            self._handle = open(self.temp, "wb")
+        except BaseException as error:
+            with contextlib.suppress(BaseException):
+                self._atomic.__exit__(type(error), error, error.__traceback__)
+            raise
         self._pq: pq.ParquetWriter | None = None
         self._first = True
 
@@ -496,6 +502,11 @@ def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path
     except BaseException as error:
         for open_writer in writers:
             open_writer.abort(error)
+        if isinstance(error, OSError):
+            from rules.files import FileError, describe_os_error
+
+            raise FileError(f"{out or rejects_path}: cannot write: {describe_os_error(error)}; "
+                            "the previous output files are unchanged") from None
         raise
     return _finish(plan, summary)
 
@@ -511,7 +522,10 @@ def _run_chunks(plan: BatchPlan, cases: Path, keep: Sequence[str], chunk_rows: i
     summary_exprs = plan.summary_exprs()
     kinds = {path: fact.type.kind for path, fact in plan.ruleset.facts.items()}
     last: tuple[pl.DataFrame, pl.DataFrame] | None = None
+    from rules.files import check_interrupted
+
     for chunk in read_chunks(cases, chunk_rows, kinds):
+        check_interrupted()
         missing = [c for c in keep if c not in chunk.columns]
         if missing:
             raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")

@@ -324,7 +324,7 @@ def write(ruleset: RuleSet, n: int, out: Path, seed: int = 0, invalid_share: flo
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rules.files import atomic_open, check_output
+    from rules.files import atomic_open, check_interrupted, check_output
 
     target = check_output(out, OUTPUT_SUFFIXES, (), "cases", make_folder=True)
     suffix = out.suffix.lower()
@@ -332,6 +332,7 @@ def write(ruleset: RuleSet, n: int, out: Path, seed: int = 0, invalid_share: flo
     writer: pq.ParquetWriter | None = None
     with atomic_open(target, "wb") as handle:
         for index, start in enumerate(range(0, max(n, 1), chunk_rows)):
+            check_interrupted()
             size = min(chunk_rows, n - start)
             frame = generate(ruleset, size, seed=seed * 1_000_003 + index,
                              invalid_share=invalid_share, enum_dtype=enum_dtype)
