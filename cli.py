@@ -377,7 +377,7 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
 
     from rules.batch.impact import CHANGED_SUFFIXES
     from rules.drafter.corpus import diff_corpus, read_cases
-    from rules.files import atomic_open, check_output
+    from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
 
     if not cases.exists():
         raise UserError(f"{cases}: no such corpus file")
@@ -392,17 +392,21 @@ def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Opti
                                     progress=lambda n: progress.advance(task, n),
                                     changed_out=changed_out)
     with ExitStack() as stack:
+        stack.enter_context(signals_deferred())
         handle = stack.enter_context(atomic_open(target)) if target is not None else None
 
         def write(row: dict[str, Any]) -> None:
             if handle is not None:
                 handle.write(_json.dumps(row, ensure_ascii=False) + "\n")
 
+        def advance(n: int) -> None:
+            check_interrupted()
+            progress.advance(task, n)
+
         rows = read_cases(cases, base)
         with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
             task = progress.add_task(f"evaluating {cases.name}", total=None)
-            return diff_corpus(base, amended, rows, as_of,
-                               progress=lambda n: progress.advance(task, n), changed=write)
+            return diff_corpus(base, amended, rows, as_of, progress=advance, changed=write)
 
 
 def _has_polars() -> bool:

@@ -155,9 +155,11 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """A few steps a signal must not cut in two (create a temporary file and know its name;
-    rename it over the target): a signal arriving inside is raised right after."""
+def signals_deferred() -> Iterator[None]:
+    """Steps a signal must not cut in two (create a temporary file and know its name; rename
+    it over the target), or long work in native code (polars, pyarrow) whose callbacks into
+    Python cannot carry an exception out (polars panics, pyo3 drops it): a signal arriving
+    inside is only recorded, raised at the next `check_interrupted` or right after the block."""
     _deferring[0] += 1
     try:
         yield
@@ -296,10 +298,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     normally, removed if it raises (or is interrupted). Disk errors become `FileError`."""
     temp: Path | None = None
     try:
-        with _signals_deferred():
+        with signals_deferred():
             temp = _temporary(target)
         yield temp
-        with _signals_deferred():
+        with signals_deferred():
             _commit(temp, target)
     except OSError as error:
         if temp is not None:
@@ -330,7 +332,21 @@ def write_text(path: Path, text: str, suffixes: Iterable[str] | None = None,
         handle.write(text)
 
 
-__all__ = ["FileError", "Terminated", "atomic_open", "atomic_path", "check_interrupted",
-           "check_output", "decode",
-           "decode_line", "describe_os_error", "read_bytes", "read_stdin", "read_text",
-           "regular_file", "stop_cleanly_on_signals", "write_text"]
+__all__ = [
+    "FileError",
+    "Terminated",
+    "atomic_open",
+    "atomic_path",
+    "check_interrupted",
+    "check_output",
+    "decode",
+    "decode_line",
+    "describe_os_error",
+    "read_bytes",
+    "read_stdin",
+    "read_text",
+    "regular_file",
+    "signals_deferred",
+    "stop_cleanly_on_signals",
+    "write_text",
+]

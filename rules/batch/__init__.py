@@ -58,52 +58,21 @@ def decide_cases(ruleset: RuleSet, cases: Iterable[dict[str, Any]],
     A rejected case gives `{"row": i, "reason": "..."}` instead of result columns. This is the
     entry point for corpus-wide evaluation (amendment diffs, scenario sweeps).
     """
-    import polars as pl
+    from rules.batch.run import rows_frame, typed_row
 
     plan = plan or compile_batch(ruleset, as_of)
-    rows = [flatten_case(c) for c in cases]
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    data: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in names}
-    frame = _typed_frame(plan, data, len(rows))
+    kinds = {path: fact.type.kind for path, fact in ruleset.facts.items()}
+    rows = [typed_row(c, kinds) if isinstance(c, dict) else
+            {"__parse_error": f"a case is a JSON object, not {type(c).__name__}"}
+            for c in cases]
+    frame = rows_frame(rows, kinds)
     results, rejects = evaluate_frame(plan, frame, provisions=provisions)
     out: list[dict[str, Any]] = [{} for _ in rows]
     for row in results.iter_rows(named=True):
         out[row["row"]] = row
     for row in rejects.iter_rows(named=True):
         out[row["row"]] = row
-    del pl
     return out
-
-
-def _typed_frame(plan: BatchPlan, data: dict[str, list[Any]], height: int) -> Any:
-    """A frame from Python values; a column whose values do not fit one type is kept as text."""
-    import polars as pl
-
-    columns = []
-    for name, values in data.items():
-        fact = plan.ruleset.facts.get(name)
-        try:
-            if fact is not None and fact.type.kind == "date":
-                raise TypeError   # dates in case dicts are ISO strings (or dates): text path
-            series = pl.Series(name, values, strict=True)
-        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
-            series = pl.Series(name, [_as_text(v) for v in values], dtype=pl.String)
-        columns.append(series)
-    if not columns:
-        return pl.DataFrame(height=height)
-    return pl.DataFrame(columns)
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def expected_row(decision: Decision, plan: BatchPlan) -> dict[str, Any]:

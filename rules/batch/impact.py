@@ -21,7 +21,7 @@ from rules.batch.exprs import ROW
 from rules.batch.polars_plan import BatchPlan, compile_batch
 from rules.batch.run import BatchError, evaluate_frame, read_chunks, reading
 from rules.drafter.corpus import CorpusDiff, state_keys
-from rules.files import atomic_open, check_output
+from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
 from rules.language.ruleset import RuleSet
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
         changed_out = check_output(changed_out, CHANGED_SUFFIXES, [path], "changed rows")
     kinds = {p: f.type.kind for p, f in {**base.facts, **amended.facts}.items()}
     with ExitStack() as stack:
+        stack.enter_context(signals_deferred())
         handle = stack.enter_context(atomic_open(changed_out)) if changed_out is not None \
             else None
         _diff_chunks(plans, keys, path, chunk_rows, kinds, result, handle, progress, examples)
@@ -61,6 +62,7 @@ def _diff_chunks(plans: tuple[BatchPlan, BatchPlan], keys: list[tuple[str, str]]
 
     with reading(path):
         for chunk in read_chunks(path, chunk_rows, kinds):
+            check_interrupted()
             keep = [ID] if ID in chunk.columns else []
             if keep:
                 chunk = chunk.with_columns(pl.col(ID).cast(pl.String))

@@ -290,15 +290,14 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
             else:
                 rows.append(_jsonl_row(line, kinds))
             if len(rows) >= chunk_rows:
-                yield _rows_frame(rows, kinds)
+                yield rows_frame(rows, kinds)
                 rows = []
     if rows:
-        yield _rows_frame(rows, kinds)
+        yield rows_frame(rows, kinds)
 
 
 def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
     """One JSONL line as dotted columns; its problems in `_PARSE_ERROR`."""
-    from rules.cases.values import from_json
     from rules.files import decode_line
     from rules.limits import JsonError, load_json
 
@@ -310,6 +309,15 @@ def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
         return {_PARSE_ERROR: str(error)}
     if not isinstance(data, dict):
         return {_PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
+    return typed_row(data, kinds)
+
+
+def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
+    """A case as JSON data (nested groups or dotted keys) to one row of dotted columns, each
+    fact's value read by the JSON grammar of `cases.values.from_json`, exactly as the case
+    model reads it; the problems go in `_PARSE_ERROR`, other keys are kept as text."""
+    from rules.cases.values import from_json
+
     flat: dict[str, Any] = {}
     problems: list[str] = []
     stack: list[tuple[str, dict[str, Any]]] = [("", data)]
@@ -333,13 +341,16 @@ def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
     return flat
 
 
-def _rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataFrame:
+def rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataFrame:
+    """Rows from `typed_row` as a frame: a fact's column has its type's dtype."""
     import polars as pl
 
     dtypes = {"integer": pl.Int64, "boolean": pl.Boolean, "date": pl.Date}
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
+    if not names:
+        return pl.DataFrame(height=len(rows))
     schema = {name: dtypes.get(kinds.get(name, ""), pl.String) for name in names}
     return pl.DataFrame({name: [row.get(name) for row in rows] for name in names},
                         schema=schema, height=len(rows))
@@ -396,6 +407,9 @@ class _Writer:
 
     def abort(self, error: BaseException | None = None) -> None:
         """Drop the temporary file; the target is untouched."""
+        if self._pq is not None:
+            with contextlib.suppress(Exception):
+                self._pq.close()
         self._handle.close()
         error = error or RuntimeError("aborted")
         try:
@@ -478,6 +492,16 @@ def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path
     Outputs are written whole or not at all (`_Writer`): on any error or interruption the
     previous results and rejects files are left as they were.
     """
+    from rules.files import signals_deferred
+
+    with signals_deferred():      # a signal stops the run at the next chunk, never half-way
+        return _run_batch(plan, cases, out, rejects_path, keep, chunk_rows, provisions,
+                          progress)
+
+
+def _run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None,
+               keep: Sequence[str], chunk_rows: int, provisions: bool,
+               progress: Callable[[int], None] | None) -> BatchSummary:
     summary = BatchSummary()
     if rejects_path is None and out is not None:
         rejects_path = out.with_name(out.stem + ".rejects.csv")

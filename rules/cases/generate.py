@@ -34,6 +34,7 @@ rejects path; those rows carry text columns so a bad value can be represented.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -324,28 +325,31 @@ def write(ruleset: RuleSet, n: int, out: Path, seed: int = 0, invalid_share: flo
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rules.files import atomic_open, check_interrupted, check_output
+    from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
 
     target = check_output(out, OUTPUT_SUFFIXES, (), "cases", make_folder=True)
     suffix = out.suffix.lower()
     written = 0
     writer: pq.ParquetWriter | None = None
-    with atomic_open(target, "wb") as handle:
-        for index, start in enumerate(range(0, max(n, 1), chunk_rows)):
-            check_interrupted()
-            size = min(chunk_rows, n - start)
-            frame = generate(ruleset, size, seed=seed * 1_000_003 + index,
-                             invalid_share=invalid_share, enum_dtype=enum_dtype)
-            if suffix == ".parquet":
-                table: pa.Table = frame.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(handle, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-            elif suffix == ".csv":
-                frame.write_csv(handle, include_header=index == 0)
-            else:
-                frame.write_ndjson(handle)
-            written += size
-        if writer is not None:
-            writer.close()
+    with signals_deferred(), atomic_open(target, "wb") as handle:
+        try:
+            for index, start in enumerate(range(0, max(n, 1), chunk_rows)):
+                check_interrupted()
+                size = min(chunk_rows, n - start)
+                frame = generate(ruleset, size, seed=seed * 1_000_003 + index,
+                                 invalid_share=invalid_share, enum_dtype=enum_dtype)
+                if suffix == ".parquet":
+                    table: pa.Table = frame.to_arrow()
+                    if writer is None:
+                        writer = pq.ParquetWriter(handle, table.schema, compression="zstd")
+                    writer.write_table(table.cast(writer.schema))
+                elif suffix == ".csv":
+                    frame.write_csv(handle, include_header=index == 0)
+                else:
+                    frame.write_ndjson(handle)
+                written += size
+        finally:
+            if writer is not None:         # closed now, not when collected (on a closed file)
+                with contextlib.suppress(Exception):
+                    writer.close()
     return written

@@ -23,8 +23,8 @@ from rules.cases.generate import write
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("big")
-    write(rules.load(), 400_000, folder / "cases.csv", seed=2)
-    write(rules.load(), 1_500_000, folder / "cases.parquet", seed=2)
+    write(rules.load(), 200_000, folder / "cases.csv", seed=2)
+    write(rules.load(), 400_000, folder / "cases.parquet", seed=2)
     return folder
 
 
@@ -45,7 +45,7 @@ COMMANDS = {
                    "--chunk-rows", "20000"], "results.csv"),
     "batch-parquet": (["batch", "{big}/cases.parquet", "--out", "{out}/results.parquet"],
                       "results.parquet"),
-    "generate": (["generate", "3000000", "--out", "{out}/cases.parquet"], "cases.parquet"),
+    "generate": (["generate", "1500000", "--out", "{out}/cases.parquet"], "cases.parquet"),
 }
 
 
@@ -87,11 +87,13 @@ def test_sigkill_keeps_previous_output(big: Path, tmp_path: Path) -> None:
     assert previous.read_bytes() == b"previous complete results\n"
 
 
-def test_completed_run_replaces_previous_output(big: Path, tmp_path: Path) -> None:
+def test_completed_run_replaces_previous_output(tmp_path: Path) -> None:
     """The other half of the contract: when the run completes, the new results are in place."""
+    write(rules.load(), 2_000, tmp_path / "cases.csv", seed=2)
     previous = tmp_path / "results.csv"
     previous.write_bytes(b"previous complete results\n")
-    process = popen_rules(["batch", str(big / "cases.csv"), "--out", str(previous)], tmp_path)
+    process = popen_rules(["batch", str(tmp_path / "cases.csv"), "--out", str(previous)],
+                          tmp_path)
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     assert previous.read_text().startswith("row,reconciliation,")
