@@ -7,17 +7,11 @@ and check it again); rule sets given by path are loaded as usual.
 from __future__ import annotations
 
 import functools
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import rules  # noqa: E402
+import rules
 
 _load = rules.load
 _bill = functools.cache(lambda: _load(None))

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import SEMANTICS
+from reliability.support import SEMANTICS
 
 import rules
 from rules.batch import compile_batch, decide_cases, evaluate_frame

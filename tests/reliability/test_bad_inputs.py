@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import INPUTS, ROOT, digest, prepare, run_rules, temporary_files
+from reliability.support import INPUTS, ROOT, digest, prepare, run_rules, temporary_files
 from typer.testing import CliRunner
 
 import rules

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from support import INPUTS, ROOT
+from reliability.support import INPUTS, ROOT
 from typer.testing import CliRunner
 
 from cli import app

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import popen_rules, temporary_files
+from reliability.support import popen_rules, temporary_files
 
 import rules
 from rules.cases.generate import write

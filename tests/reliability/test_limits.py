@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import DEEP_HEAD, SEMANTICS, run_rules
+from reliability.support import DEEP_HEAD, SEMANTICS, run_rules
 from typer.testing import CliRunner
 
 import rules

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from support import ROOT, run_rules, temporary_files
+from reliability.support import ROOT, run_rules, temporary_files
 
 import rules
 from rules.batch import compile_batch, run_batch
