@@ -484,7 +484,7 @@ def batch_command(
         "--keep", help="An input column (e.g. a case id) to carry into results and rejects.")
     ] = None,
     chunk_rows: Annotated[int, typer.Option(
-        "--chunk-rows", help="Rows per chunk (bounds memory).")] = 1_000_000,
+        "--chunk-rows", min=1, help="Rows per chunk (bounds memory).")] = 1_000_000,
     no_provisions: Annotated[bool, typer.Option(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
     as_json: JsonOption = False,
@@ -548,7 +548,8 @@ def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Output file: .parquet, .csv or .jsonl.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cases).")] = 0,
     invalid_share: Annotated[float, typer.Option(
-        "--invalid-share", help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
+        "--invalid-share", min=0.0, max=1.0,
+        help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
     rules_dir: RulesOption = None,
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules.batch.exprs import ROW
 from rules.batch.polars_plan import BatchPlan, compile_batch
-from rules.batch.run import BatchError, evaluate_frame, read_chunks, reading
+from rules.batch.run import BatchError, evaluate_frame, read_chunks, reading, reserved_columns
 from rules.drafter.corpus import CorpusDiff, state_keys
 from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
 from rules.language.ruleset import RuleSet
@@ -63,6 +63,7 @@ def _diff_chunks(plans: tuple[BatchPlan, BatchPlan], keys: list[tuple[str, str]]
     with reading(path):
         for chunk in read_chunks(path, chunk_rows, kinds):
             check_interrupted()
+            reserved_columns(chunk.columns, (), path)
             keep = [ID] if ID in chunk.columns else []
             if keep:
                 chunk = chunk.with_columns(pl.col(ID).cast(pl.String))

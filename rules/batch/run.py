@@ -193,11 +193,44 @@ def read_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     import polars as pl
 
-    scan = _scan_parquet(path)
+    scan = _flatten_structs(_scan_parquet(path))
     _unique_columns(path, scan.collect_schema().names())
     total = int(scan.select(pl.len()).collect().item())
     for start in range(0, total, chunk_rows):
         yield scan.slice(start, chunk_rows).collect()
+
+
+RESERVED = (ROW, REASON, BAD)
+
+
+def reserved_columns(names: Sequence[str], keep: Sequence[str] = (),
+                     path: Path | None = None) -> None:
+    """Refuse an input column (or a kept one) with a name the engine gives its own columns."""
+    for name in (*names, *keep):
+        if name in RESERVED or (name == _PARSE_ERROR and name in keep):
+            where = f"{path}: " if path is not None else ""
+            raise BatchError(f"{where}the column name {name!r} is reserved (results have their "
+                             "own `row` column); rename that column")
+
+
+def _flatten_structs(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """Nested columns (a Parquet struct `victim` with a field `age`) as dotted columns
+    (`victim.age`), as JSONL objects are read and as the per-case reader nests them."""
+    import polars as pl
+
+    for _ in range(8):             # a case has groups of facts, not deep trees
+        schema = scan.collect_schema()
+        if not any(isinstance(dtype, pl.Struct) for dtype in schema.dtypes()):
+            break
+        exprs: list[pl.Expr] = []
+        for name, dtype in schema.items():
+            if isinstance(dtype, pl.Struct):
+                exprs.extend(pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
+                             for f in dtype.fields)
+            else:
+                exprs.append(pl.col(name))
+        scan = scan.select(exprs)
+    return scan
 
 
 def _unique_columns(path: Path, names: Sequence[str]) -> None:
@@ -281,6 +314,8 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
             line = handle.readline(MAX_LINE_BYTES + 1)
             if not line:
                 break
+            if handle.tell() == len(line):         # the first line: a byte-order mark is allowed
+                line = line.removeprefix(b"\xef\xbb\xbf")
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
                     pass
@@ -334,6 +369,8 @@ def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
                     flat[name] = from_json(kinds[name], value)
                 except ValueError as error:
                     problems.append(f"{name}: {error}")
+            elif name in (*RESERVED, _PARSE_ERROR):
+                problems.append(f"{name}: unknown field")
             elif value is not None:
                 flat[name] = value if isinstance(value, str) else json.dumps(value, default=repr)
     if problems:
@@ -448,6 +485,7 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     """(results, rejects) of an in-memory table of cases; `row` numbers start at `offset`."""
     import polars as pl
 
+    reserved_columns(frame.columns, keep)
     frame = frame.with_row_index(ROW, offset=offset)
     checked = plan.validate(frame.lazy(), keep, texts=False).collect()
     bad = checked.get_column(BAD)
@@ -553,6 +591,7 @@ def _run_chunks(plan: BatchPlan, cases: Path, keep: Sequence[str], chunk_rows: i
         missing = [c for c in keep if c not in chunk.columns]
         if missing:
             raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
+        reserved_columns(chunk.columns, keep, cases)
         results, rejects = evaluate_frame(plan, chunk, keep, provisions,
                                           offset=summary.rows_in,
                                           statuses_only=writer is None)
@@ -603,9 +642,10 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
 
     from rules.files import atomic_path
 
-    scan = _scan_parquet(cases)
+    scan = _flatten_structs(_scan_parquet(cases))
     names = scan.collect_schema().names()
     _unique_columns(cases, names)
+    reserved_columns(names, keep, cases)
     missing = [c for c in keep if c not in names]
     if missing:
         raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")

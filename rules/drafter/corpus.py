@@ -89,6 +89,8 @@ def _read_jsonl(file: Path) -> Iterator[Row]:
     number = 0
     with file.open("rb") as handle:
         while line := handle.readline(MAX_LINE_BYTES + 1):
+            if handle.tell() == len(line):         # the first line: a byte-order mark is allowed
+                line = line.removeprefix(b"\xef\xbb\xbf")
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
                     pass

@@ -98,6 +98,9 @@ GENERATORS: dict[str, Callable[..., None]] = {
     "parquet_duplicate_columns": lambda p: _duplicate_columns(p),
     "parquet_datetime": lambda p: _datetime(p),
     "parquet_folder_mixed": lambda p: _mixed(p),
+    "parquet_nested": lambda p: _parquet(p, {"offence": [{"date": "2024-07-01",
+                                                          "kind": "battery"}],
+                                             "victim": [{"age": 10}]}),
 }
 
 
