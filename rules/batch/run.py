@@ -351,7 +351,7 @@ def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
     """A case as JSON data (nested groups or dotted keys) to one row of dotted columns, each
     fact's value read by the JSON grammar of `cases.values.from_json`, exactly as the case
     model reads it; the problems go in `_PARSE_ERROR`, other keys are kept as text."""
-    from rules.cases.values import from_json
+    from rules.cases.values import from_json, shown
 
     flat: dict[str, Any] = {}
     problems: list[str] = []
@@ -359,8 +359,12 @@ def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
     while stack:
         prefix, node = stack.pop()
         for key, value in node.items():
+            if not isinstance(key, str):
+                problems.append(f"{prefix}{shown(key)}: a key must be text")
+                continue
             name = prefix + key
-            if isinstance(value, dict) and name not in kinds:
+            group = any(path.startswith(name + ".") for path in kinds)
+            if isinstance(value, dict) and group:
                 stack.append((name + ".", value))
             elif name in flat:
                 problems.append(f"{name}: given twice")
@@ -371,11 +375,25 @@ def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
                     problems.append(f"{name}: {error}")
             elif name in (*RESERVED, _PARSE_ERROR):
                 problems.append(f"{name}: unknown field")
-            elif value is not None:
-                flat[name] = value if isinstance(value, str) else json.dumps(value, default=repr)
+            elif value is None and group:
+                continue   # a group of facts given as null: all unknown
+            else:          # not a fact: an unknown field, even when null (as in the case
+                flat[name] = _as_text(value)   # model), unless the run keeps it
     if problems:
         flat[_PARSE_ERROR] = "; ".join(problems)
     return flat
+
+
+def _as_text(value: Any) -> str:
+    """A value that is not a fact's (an unknown field, a kept column) as text."""
+    from rules.cases.values import shown
+
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=repr)
+    except (ValueError, TypeError, RecursionError):
+        return shown(value)
 
 
 def rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataFrame:

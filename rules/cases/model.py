@@ -188,18 +188,25 @@ class CaseLoader:
         the model lists every one (a case with millions of keys costs no more than a small one).
         """
         problems: list[tuple[str, str]] = []
+        keys_not_text = False
         stack: list[tuple[str, dict[Any, Any], dict[str, Any]]] = [("", case, self._tree)]
         while stack:
             prefix, data, tree = stack.pop()
             for key, value in data.items():
-                path = f"{prefix}{key}"
-                node = tree.get(key) if isinstance(key, str) else None
-                if node is None:
-                    problems.append((path, "unknown field"))
-                    if len(problems) > MAX_PROBLEMS:
-                        raise CaseError(problems[:MAX_PROBLEMS], more=-1)
-                elif isinstance(node, dict) and isinstance(value, dict):
-                    stack.append((path + ".", value, node))
+                if not isinstance(key, str):
+                    keys_not_text = True
+                    problems.append((f"{prefix}{values.shown(key)}", "a key must be text"))
+                    node = None
+                else:
+                    node = tree.get(key)
+                    if node is None:
+                        problems.append((f"{prefix}{key}", "unknown field"))
+                if len(problems) > MAX_PROBLEMS:
+                    raise CaseError(problems[:MAX_PROBLEMS], more=-1)
+                if isinstance(node, dict) and isinstance(value, dict):
+                    stack.append((f"{prefix}{key}.", value, node))
+        if keys_not_text:
+            raise CaseError(problems)
 
     def _derive(self, env: Env) -> None:
         problems: list[tuple[str, str]] = []
@@ -248,6 +255,6 @@ def _reason(error: Any) -> str:
         return "unknown field"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"unknown value {error.get('input')!r}; expected one of {expected}"
+        return f"unknown value {values.shown(error.get('input'))}; expected one of {expected}"
     message: str = error.get("msg", "invalid")
     return message.removeprefix("Value error, ")

@@ -47,6 +47,8 @@ def shown(value: Any) -> str:
         return repr(value if len(value) <= 60 else value[:57] + "...")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**40:    # repr would refuse over 4,300 digits
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     if isinstance(value, (int, float)):
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."

@@ -175,11 +175,11 @@ class RuleSet:
 
     def provision(self, pid: str) -> Provision:
         """The provision with this id; `UnknownProvision` (with a did-you-mean hint) if none."""
-        found = self.by_id.get(pid)
+        found = self.by_id.get(pid) if isinstance(pid, str) else None
         if found is None:
             from rules.language.source import UnknownProvision, did_you_mean
 
-            hint = did_you_mean(pid, self.by_id)
+            hint = did_you_mean(pid, self.by_id) if isinstance(pid, str) else ""
             raise UnknownProvision(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
         return found
 
