@@ -75,13 +75,24 @@ class Conflict(_Model):
     message: str
 
 
+class TestTrace(_Model):
+    """One simple test inside a condition that gave the condition its value (a false operand of
+    a false `and`, ...), with the facts it read."""
+
+    text: str
+    value: Literal["true", "false", "unknown"]
+    facts: dict[str, JsonScalar]
+
+
 class ConditionTrace(_Model):
-    """One condition of a provision, its value on this case, and the facts it read."""
+    """One condition of a provision, its value on this case, and the facts it read; `on` (in a
+    `why_not` trace) the simple tests that decided a failed condition."""
 
     kind: Literal["if", "unless"]
     text: str
     value: Literal["true", "false", "unknown", "not evaluated"]
     facts: dict[str, JsonScalar]
+    on: list[TestTrace] = []
 
 
 class ProvisionTrace(_Model):

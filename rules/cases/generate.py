@@ -247,9 +247,9 @@ def _ages(ruleset: RuleSet, rng: np.random.Generator, n: int, offence: np.ndarra
             columns[birth_path] = _date_series(birth_path, birth, birth_given)
         exact = pl.DataFrame({"b": pl.Series(birth.astype(np.int32)).cast(pl.Date),
                               "o": pl.Series(offence.astype(np.int32)).cast(pl.Date)})
-        from rules.batch.exprs import _years_between
+        from rules.batch.exprs import years_between_expr
 
-        exact_age = exact.select(_years_between(pl.col("b"), pl.col("o"))).to_series()
+        exact_age = exact.select(years_between_expr(pl.col("b"), pl.col("o"))).to_series()
         # Where both are given and the offence date is known, the stated age must agree.
         stated = exact_age.to_numpy()
         lo = fact.low if fact.low is not None else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,7 @@ from rules.language.source import NOWHERE, Span
 if TYPE_CHECKING:
     from rules.interpreter.evaluator import Evaluator
     from rules.results import Decision, ProvisionTrace
+    from rules.semantics.plan import DecisionPlan
 
 Confidence = Literal["confirmed", "secondary", "uncertain"]
 CONFIDENCES: tuple[Confidence, ...] = ("confirmed", "secondary", "uncertain")
@@ -154,6 +156,29 @@ class Provision:
         return self.effect == "improves" or date >= self.start
 
 
+def facts_read(expr: core.Expr, definitions: Mapping[str, Definition],
+               facts: Mapping[str, Fact], derived: bool = True) -> set[str]:
+    """Every fact an expression reads, through definitions and (with `derived`) through the
+    formulas of derived facts (an age reads the birth date and the offence date)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, core.FactRef):
+            if node.path not in found:
+                found.add(node.path)
+                fact = facts.get(node.path)
+                if derived and fact is not None and fact.derivation is not None:
+                    stack.append(fact.derivation)
+        elif isinstance(node, core.DefRef):
+            if node.name not in seen and node.name in definitions:
+                seen.add(node.name)
+                stack.append(definitions[node.name].expr)
+        stack.extend(core.children(node))
+    return found
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A checked rule set. Immutable: amendments produce a new one."""
@@ -172,6 +197,10 @@ class RuleSet:
     @cached_property
     def by_id(self) -> dict[str, Provision]:
         return {p.id: p for p in self.provisions}
+
+    def facts_read(self, expr: core.Expr, derived: bool = True) -> set[str]:
+        """Every fact an expression reads, through definitions (and derived facts' formulas)."""
+        return facts_read(expr, self.definitions, self.facts, derived)
 
     def provision(self, pid: str) -> Provision:
         """The provision with this id; `UnknownProvision` (with a did-you-mean hint) if none."""
@@ -193,6 +222,13 @@ class RuleSet:
             digest.update(text.encode())
             digest.update(b"\0")
         return digest.hexdigest()
+
+    @cached_property
+    def plan(self) -> DecisionPlan:
+        """The decision plan every back end reads (`rules.semantics`)."""
+        from rules.semantics.plan import build_plan
+
+        return build_plan(self)
 
     @cached_property
     def evaluator(self) -> Evaluator:
