@@ -47,7 +47,7 @@ from rules.semantics.combine import (
     list_table,
     value_table,
 )
-from rules.semantics.plan import Candidate
+from rules.semantics.plan import Candidate, plan_of
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -81,7 +81,7 @@ class Decider:
         import polars as pl
 
         self.ruleset = ruleset
-        self.plan = ruleset.plan
+        self.plan = plan_of(ruleset)
         self.as_of = as_of
         self.lowering = PolarsLowering(ruleset)
         self.status_dtype = pl.Enum(list(ACTION_STATUSES))

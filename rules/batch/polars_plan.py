@@ -41,6 +41,7 @@ from rules.batch.exprs import (
 from rules.batch.lower import PolarsLowering, literal
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
+from rules.semantics.plan import plan_of
 
 if TYPE_CHECKING:
     import polars as pl
@@ -138,7 +139,7 @@ class BatchPlan:
         carried = [pl.col(c) for c in (ROW, *keep)
                    if c in schema.names() and c not in self.ruleset.facts]
         out = lf.select([*carried, *typed, flag_rows(problems, texts)])
-        for fact in self.ruleset.plan.derivation_order:
+        for fact in plan_of(self.ruleset).derivation_order:
             assert fact.derivation is not None
             computed = self.expr(fact.derivation, inline=True).alias(derived_column(fact.path))
             out = out.with_columns(computed).with_columns(*self._derive(fact, texts)) \

@@ -24,7 +24,6 @@ from typing import Any
 from rules.cases.model import CaseError
 from rules.language.ruleset import RuleSet
 from rules.language.source import RulesError
-from rules.results import Decision
 from rules.solver.analysis import nest
 
 
@@ -229,31 +228,13 @@ def evaluate_corpus(rulesets: list[RuleSet], cases: Iterable[dict[str, Any]],
             found = memo.get(text)
             if found is None:
                 try:
-                    found = _states(ruleset.evaluate(case, as_of=as_of), keys)
+                    found = ruleset.evaluate(case, as_of=as_of).states(keys)
                 except CaseError as error:
                     found = str(error)
                 if len(memo) < 200_000:
                     memo[text] = found
             results.append(found)
         yield results
-
-
-def _states(decision: Decision, keys: list[tuple[str, str]]) -> tuple[str, ...]:
-    """The same states as `analysis.action_state` / `conclusion_state`, in one pass."""
-    known: dict[tuple[str, str], str] = {}
-    for outcome in decision.outcomes:
-        known[("action", outcome.action)] = outcome.modality
-    for conclusion in decision.conclusions:
-        known.setdefault(("conclusion", conclusion.name), str(conclusion.value))
-    for entry in decision.undetermined:
-        if entry.action is not None:
-            known[("action", entry.action)] = "undetermined"
-        elif entry.conclusion is not None:
-            known[("conclusion", entry.conclusion)] = "undetermined"
-    for conflict in decision.conflicts:
-        name = conflict.action or conflict.conclusion or ""
-        known[("action" if conflict.action else "conclusion", name)] = "conflict"
-    return tuple(known.get(key, "none") for key in keys)
 
 
 @dataclass

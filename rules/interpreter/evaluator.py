@@ -20,15 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from rules.cases.model import CaseError, CaseLoader
 from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
+from rules.interpreter.run import Run, Survivor, jsonable
 from rules.language.ruleset import RuleSet
 from rules.results import Decision, Explanation, ProvisionTrace
 from rules.semantics.combine import combine_modalities, settle, value_status
-from rules.semantics.plan import Candidate, PythonBools
+from rules.semantics.plan import Candidate, PythonBools, plan_of
 from rules.version import __version__
 
 _RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
@@ -48,39 +48,12 @@ def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
     raise CaseError([("as_of", f"expected a date like 2024-06-16, got {as_of!r}")])
 
 
-def jsonable(value: Any) -> Any:
-    """A value as JSON holds it (dates as ISO text)."""
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-@dataclass(slots=True)
-class Survivor:
-    """A candidate outcome that may survive on a case: its values there, and whether it is
-    certain (`needs` is None) or what would settle it."""
-
-    candidate: Candidate
-    value: Any
-    args: dict[str, Any]
-    needs: frozenset[str] | None
-
-
-@dataclass(slots=True)
-class Run:
-    """One case's evaluation: what the explanation and `why_not` read afterwards."""
-
-    env: Env
-    date: Any
-    statuses: list[Any]
-    survivors: dict[tuple[str, str], list[Survivor]] = field(default_factory=dict)
-    set_aside: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
-
-
 class Evaluator:
     """Evaluates cases against one rule set; built once per rule set (see `RuleSet.evaluator`)."""
 
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
-        self.plan = plan = ruleset.plan
+        self.plan = plan = plan_of(ruleset)
         self.compiler = compiler = Compiler({name: d.expr
                                              for name, d in ruleset.definitions.items()})
         self.loader = CaseLoader(ruleset, compiler)

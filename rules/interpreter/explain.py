@@ -9,19 +9,28 @@ and a full trace each would triple the cost of the explanation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from rules.interpreter.closures import Unknown
+from rules.interpreter.closures import Compiled, Compiler, Unknown
+from rules.interpreter.run import Run, jsonable
 from rules.language import core
+from rules.language.ruleset import RuleSet
 from rules.language.unparse import unparse
-
-if TYPE_CHECKING:
-    from rules.interpreter.evaluator import Evaluator, Run
+from rules.semantics.plan import DecisionPlan
 
 
-def _facts(evaluator: Evaluator, run: Run) -> dict[str, Any]:
-    from rules.interpreter.evaluator import jsonable
+class Traced(Protocol):
+    """What the explanation reads of the evaluator that ran a case."""
 
+    ruleset: RuleSet
+    plan: DecisionPlan
+    compiler: Compiler
+    conditions: tuple[tuple[tuple[bool, Compiled], ...], ...]
+
+    def in_force(self, index: int, date: Any) -> Any: ...
+
+
+def _facts(evaluator: Traced, run: Run) -> dict[str, Any]:
     return {path: jsonable(run.env[path]) for path in evaluator.ruleset.facts if path in run.env}
 
 
@@ -33,7 +42,7 @@ def _beaten(run: Run) -> dict[str, set[str]]:
     return beaten
 
 
-def explanation(evaluator: Evaluator, run: Run) -> dict[str, Any]:
+def explanation(evaluator: Traced, run: Run) -> dict[str, Any]:
     """Each considered provision's trace: in force, each condition's value, the facts read."""
     facts = _facts(evaluator, run)
     beaten = _beaten(run)
@@ -51,7 +60,7 @@ def explanation(evaluator: Evaluator, run: Run) -> dict[str, Any]:
     return {"facts": facts, "provisions": provisions, "excluded": excluded}
 
 
-def trace(evaluator: Evaluator, run: Run, index: int) -> dict[str, Any]:
+def trace(evaluator: Traced, run: Run, index: int) -> dict[str, Any]:
     """The full trace of one provision (for `why_not`), whether or not the index excluded it;
     each failed condition also says the simple tests it failed on (`on`)."""
     pid = evaluator.plan.provisions[index].provision.id
@@ -59,7 +68,7 @@ def trace(evaluator: Evaluator, run: Run, index: int) -> dict[str, Any]:
                   sorted(_beaten(run).get(pid, ())), tests=True)
 
 
-def _trace(evaluator: Evaluator, run: Run, index: int, facts: dict[str, Any],
+def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
            set_aside_by: list[str], tests: bool = False) -> dict[str, Any]:
     """One provision's trace as plain data (validated into a `ProvisionTrace`)."""
     plan = evaluator.plan.provisions[index]
@@ -97,7 +106,7 @@ def _trace(evaluator: Evaluator, run: Run, index: int, facts: dict[str, Any],
         "quote": provision.quote}
 
 
-def first_failure(evaluator: Evaluator, run: Run, index: int, facts: dict[str, Any]) -> str:
+def first_failure(evaluator: Traced, run: Run, index: int, facts: dict[str, Any]) -> str:
     """The first `if` condition that is false, with the facts it read."""
     provision = evaluator.plan.provisions[index].provision
     for condition, (is_unless, compiled) in zip(provision.conditions,
@@ -113,7 +122,7 @@ def _shown(value: Any) -> str:
     return "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
 
 
-def deciding_tests(evaluator: Evaluator, env: dict[str, Any],
+def deciding_tests(evaluator: Traced, env: dict[str, Any],
                    expr: core.Expr) -> list[tuple[core.Expr, Any]]:
     """The simple tests that gave `expr` its value on a case, with their values.
 

@@ -29,10 +29,11 @@ from rules.semantics.plan import (
     Unit,
     Window,
     build_plan,
+    plan_of,
     window,
 )
 
 __all__ = ["ACTION_STATUSES", "CONCLUSION_STATUSES", "MODALITIES", "Algebra", "Candidate",
            "DecisionPlan", "Guard", "Key", "ProvisionPlan", "PythonBools", "Unit", "Window",
            "action_status", "action_table", "build_plan", "combine_modalities",
-           "combine_values", "list_status", "settle", "value_status", "window"]
+           "combine_values", "list_status", "plan_of", "settle", "value_status", "window"]

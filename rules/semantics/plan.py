@@ -21,17 +21,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rules.language import core
-from rules.language.ruleset import ConclusionOutcome, DeonticOutcome, Fact, Provision
+from rules.language.ruleset import (
+    ConclusionOutcome,
+    DeonticOutcome,
+    Fact,
+    Provision,
+    ProvisionOutcome,
+)
 
 if TYPE_CHECKING:
     from rules.language.ruleset import RuleSet
 
-Key = tuple[Literal["action", "conclusion"], str]
+Key = tuple[str, str]   # ("action", name) or ("conclusion", name)
 B = TypeVar("B")
 
 
@@ -85,6 +91,7 @@ class Candidate:
     value: core.Expr | None                      # a conclusion's value
     overriders: tuple[int, ...]                  # provisions that set it aside when they apply
     twins: tuple[int, ...]                       # candidates of overriders giving the same outcome
+    outcome: ProvisionOutcome = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
 
     @property
     def literal(self) -> bool:
@@ -207,8 +214,14 @@ class PythonBools:
 
 # ---- building the plan --------------------------------------------------------------------------
 
+def plan_of(ruleset: RuleSet) -> DecisionPlan:
+    """The rule set's decision plan, built once."""
+    plan: DecisionPlan = ruleset.derived("plan", build_plan)
+    return plan
+
+
 def build_plan(ruleset: RuleSet) -> DecisionPlan:
-    """Plan a checked rule set (cached on the RuleSet as `RuleSet.plan`)."""
+    """Plan a checked rule set (`plan_of` caches it on the rule set)."""
     provisions = ruleset.provisions
     index = {p.id: i for i, p in enumerate(provisions)}
     keys = [_keys(p) for p in provisions]
@@ -226,12 +239,12 @@ def build_plan(ruleset: RuleSet) -> DecisionPlan:
             if isinstance(outcome, DeonticOutcome):
                 key: Key = ("action", outcome.action)
                 cand = Candidate(len(raw), key, i, p.id, outcome.modality, outcome.args, None,
-                                 tuple(overriders.get((i, key), ())), ())
+                                 tuple(overriders.get((i, key), ())), (), outcome)
             else:
                 assert isinstance(outcome, ConclusionOutcome)
                 key = ("conclusion", outcome.name)
                 cand = Candidate(len(raw), key, i, p.id, "", (), outcome.value,
-                                 tuple(overriders.get((i, key), ())), ())
+                                 tuple(overriders.get((i, key), ())), (), outcome)
             raw.append(cand)
             by_key[key].append(cand.number)
     candidates = tuple(_with_twins(c, raw, by_key[c.key]) for c in raw)
@@ -262,7 +275,7 @@ def _with_twins(cand: Candidate, raw: list[Candidate], same_key: list[int]) -> C
     if not twins:
         return cand
     return Candidate(cand.number, cand.key, cand.provision, cand.pid, cand.modality, cand.args,
-                     cand.value, cand.overriders, tuple(twins))
+                     cand.value, cand.overriders, tuple(twins), cand.outcome)
 
 
 def _units(candidates: tuple[Candidate, ...], numbers: list[int]) -> tuple[Unit, ...]:
@@ -380,4 +393,4 @@ def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]
 
 __all__ = ["Algebra", "Candidate", "DecisionPlan", "Guard", "Key", "ProvisionPlan",
            "PythonBools", "Unit", "Window", "build_plan", "definition_levels",
-           "derivation_order", "window"]
+           "derivation_order", "plan_of", "window"]
