@@ -495,7 +495,7 @@ def generate_command(
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
     with user_errors():
-        from rules.cases.generate import write
+        from rules.batch.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")
