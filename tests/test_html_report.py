@@ -74,7 +74,7 @@ def test_self_contained_and_a4(page: tuple[str, Page]) -> None:
 def test_text_is_escaped(page: tuple[str, Page]) -> None:
     html, parsed = page
     assert "<script>" not in html
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co" in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
     assert any("<script>alert('x')</script> & Co" in t for t in parsed.text)
 
 
