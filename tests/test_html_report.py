@@ -56,7 +56,8 @@ def page(bill: rules.RuleSet) -> tuple[str, Page]:
 
 def test_sections_in_order(page: tuple[str, Page]) -> None:
     _, parsed = page
-    assert parsed.sections[:3] == ["facts", "answers", "reasons"]
+    assert parsed.sections[0] == "record"          # the record heads the page, under the title
+    assert parsed.sections[1:4] == ["facts", "answers", "reasons"]
     for section in ("undetermined", "citations", "record"):
         assert section in parsed.sections
     assert parsed.sections.index("reasons") < parsed.sections.index("citations")

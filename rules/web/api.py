@@ -254,7 +254,12 @@ def _amendment_text(body: dict[str, Any], required: bool) -> str:
     if not isinstance(text, str) or not text.strip():
         raise Problem("invalid-request", "give the amendment's text in `amendment`",
                       errors=[{"field": "amendment", "reason": "expected the amendment's text"}])
-    return text
+    return unix_lines(text)
+
+
+def unix_lines(text: str) -> str:
+    """Line breaks as the rule language reads them (browsers send form text with CRLF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @router.post("/v1/diff", tags=["drafting"], summary="What an amendment changes, proved",

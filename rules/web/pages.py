@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rules.language.ruleset import RuleSet
+from rules.web.api import unix_lines
 from rules.web.config import Server
 from rules.web.problems import Problem
 
@@ -38,7 +39,7 @@ def compact(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def href(path: str, lang: str, **params: Any) -> str:
+def href(path: str, lang: str, /, **params: Any) -> str:
     """A link inside the site, in the same language."""
     query = {k: v for k, v in params.items() if v not in (None, "")}
     query["lang"] = lang
@@ -122,7 +123,7 @@ async def result_from_form(request: Request) -> Response:
     srv = _server(request)
     form = await _submitted(request)
     as_of = form.get("as_of", "").strip() or None
-    ruleset, amendment = _ruleset_for(srv, form.get("amendment", ""))
+    ruleset, amendment = _ruleset_for(srv, unix_lines(form.get("amendment", "")))
     if "case_json" in form:
         case = _case_param(form["case_json"])
     else:
@@ -358,7 +359,7 @@ async def draft_submit(request: Request) -> Response:
 
     lang = page_lang(request)
     form = await _submitted(request)
-    text = form.get("amendment", "")
+    text = unix_lines(form.get("amendment", ""))
     as_of = form.get("as_of", "").strip() or None
     diagnostics: list[dict[str, Any]] = []
     result = None
