@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def _confidence_mark(confidence: str | None) -> str:
     return {"secondary": "[S]", "uncertain": "[U]"}.get(confidence or "", "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str = "en") -> Environment:
     """The template environment for one language (cached: environments are thread-safe)."""
     from rules.i18n import translator

@@ -224,7 +224,7 @@ async def solver_job(request: Request, kind: str, payload: dict[str, Any]) -> di
     slots: asyncio.Semaphore = request.app.state.solver_slots
     try:
         await asyncio.wait_for(slots.acquire(), timeout=5.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Problem("busy", "every solver slot is taken", headers={"Retry-After": "10"}
                       ) from None
     try:

@@ -42,7 +42,7 @@ class DecisionLog:
         """What one line holds."""
         record = decision.record
         line: dict[str, Any] = {
-            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "source": source,
             "rules_sha256": record.rules_sha256,
             "case_sha256": record.case_sha256,

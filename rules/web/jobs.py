@@ -99,7 +99,7 @@ def _child(kind: str, payload: dict[str, Any], sender: Connection) -> None:
 # ---- the workers (run in the child) -------------------------------------------------------------
 
 def _base(payload: dict[str, Any]) -> Any:
-    """The server's rule set, rebuilt from its folder and the amendment texts it was started with."""
+    """The served rule set, rebuilt from its folder and the amendment texts it started with."""
     import rules
     from rules.language.amendments import apply_amendment, parse_amendment
 

@@ -332,7 +332,8 @@ async def provision_page(request: Request, pid: str) -> Response:
 
 # ---- the drafter's page -------------------------------------------------------------------------
 
-EXAMPLE_AMENDMENT = """amendment psych_violence_2025 "No reconciliation for psychological violence against a minor"
+EXAMPLE_AMENDMENT = """\
+amendment psych_violence_2025 "No reconciliation for psychological violence against a minor"
   source LAW72 "draft amendment extending the reconciliation bar (example)"
   confidence uncertain
   in force from 2025-01-01
