@@ -61,6 +61,9 @@ def test_decision_is_the_library_decision(client: httpx.Client, bill: rules.Rule
     decision = rules.Decision.model_validate_json(response.content)
     assert decision.state("reconciliation") == "forbidden"
     assert response.content == bill.evaluate(BATTERY).model_dump_json().encode()
+    short = client.post("/v1/decisions", params={"explain": "false"}, json=BATTERY).json()
+    assert "explanation" not in short and short["outcomes"] == json.loads(response.content)[
+        "outcomes"]
 
 
 def test_decision_query_parameters(client: httpx.Client) -> None:

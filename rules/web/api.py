@@ -96,12 +96,17 @@ async def schema(request: Request) -> dict[str, Any]:
 async def decisions(request: Request, lang: str | None = LangQuery,
                     as_of: str | None = AsOfQuery,
                     strict: bool = Query(False, description="No presumptions: only stated "
-                                         "facts count.")) -> Response:
+                                         "facts count."),
+                    explain: bool = Query(True, description="Include the explanation (every "
+                                          "provision's trace); false leaves it out, which is "
+                                          "several times faster.")) -> Response:
     _lang(lang)
     srv = server(request)
     case = _object(await json_body(request), "(body)")
     decision = evaluate(srv, case, as_of, strict, "api")
-    return Response(decision.model_dump_json(), media_type="application/json")
+    text = decision.model_dump_json() if explain else \
+        decision.model_dump_json(exclude={"explanation"})
+    return Response(text, media_type="application/json")
 
 
 @router.post("/v1/why-not", tags=["cases"], summary="Why a provision did or did not apply",

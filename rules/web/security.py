@@ -3,13 +3,15 @@
 Every response carries a Content-Security-Policy without inline scripts (scripts only from this
 server; the one inline `<style>` of the printable report is allowed by a per-request nonce),
 `nosniff`, `frame-ancestors 'none'`, no referrer, and `no-store` (a child's case must not stay
-in a shared cache). A request body over the limit is refused with 413 before the application
+in a shared cache), and a `Server-Timing` header gives the time spent in the application. A
+request body over the limit is refused with 413 before the application
 reads it: by its Content-Length, or, for a chunked body, as soon as the bytes read pass the limit.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -58,6 +60,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
         path = str(scope.get("path", ""))
@@ -69,8 +72,10 @@ class Guard:
             if message["type"] == "http.response.start":
                 started = True
                 names = {name for name, _ in extra}
+                spent = f"app;dur={(time.perf_counter() - began) * 1000:.2f}".encode()
                 message["headers"] = [h for h in message.get("headers", [])
-                                      if h[0].lower() not in names] + extra
+                                      if h[0].lower() not in names] + extra + [
+                    (b"server-timing", spent)]
             await send(message)
 
         declared = _content_length(scope)
