@@ -161,10 +161,10 @@ async def provision(request: Request, pid: str) -> dict[str, Any]:
             "definitions": [{"name": n, "text": t, "words": w} for n, t, w in d.definitions],
             "facts": [{"path": p, "doc": doc} for p, doc in d.facts],
             "outcomes": list(d.outcomes),
-            "text": srv.ruleset.sources and _provision_text(srv, pid)}
+            "text": srv.ruleset.sources and provision_text(srv, pid)}
 
 
-def _provision_text(srv: Server, pid: str) -> str:
+def provision_text(srv: Server, pid: str) -> str:
     """The provision as written in its rule file (from its span)."""
     p = srv.ruleset.provision(pid)
     text = srv.ruleset.sources.get(p.span.file)

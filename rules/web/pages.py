@@ -321,13 +321,13 @@ async def provisions_page(request: Request, q: str = "") -> Response:
 @router.get("/provisions/{pid}")
 async def provision_page(request: Request, pid: str) -> Response:
     from rules.lawyer.describe import describe
-    from rules.web.api import _provision_text
+    from rules.web.api import provision_text
 
     lang = page_lang(request)
     srv = _server(request)
     description = describe(srv.ruleset, pid)                  # UnknownProvision -> 404 page
     return render(request, "provision.html", lang, description=description,
-                  provision=srv.ruleset.provision(pid), text=_provision_text(srv, pid))
+                  provision=srv.ruleset.provision(pid), text=provision_text(srv, pid))
 
 
 # ---- the drafter's page -------------------------------------------------------------------------
