@@ -64,14 +64,13 @@ def value_label(value: str) -> str:
 
 def form_groups(ruleset: RuleSet) -> tuple[Group, ...]:
     """The form's fields, grouped, in the order a lawyer tells a case."""
-    from rules.lawyer.describe import facts_of
-
     groups: dict[str, list[Field]] = {}
     for fact in ruleset.facts.values():
         kind = fact.type.kind
         choices = tuple(Choice(v, value_label(v)) for v in fact.type.values) \
             if kind == "enum" else ()
-        sources = tuple(sorted(facts_of(fact.derivation, ruleset))) if fact.derivation else ()
+        sources = tuple(sorted(ruleset.facts_read(fact.derivation, derived=False))) \
+            if fact.derivation else ()
         field = Field(fact.path, kind, fact.doc or fact.path, choices, _bound(fact.low),
                       _bound(fact.high), sources)
         groups.setdefault(fact.path.split(".")[0], []).append(field)
