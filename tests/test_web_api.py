@@ -94,6 +94,10 @@ def test_invalid_cases_name_the_field(client: httpx.Client) -> None:
                        422, "invalid-request")
     assert "line 1" in not_json["detail"]
     problem(client.post("/v1/decisions", json=[1, 2]), 422, "invalid-request")
+    for raw in (b'{"victim": {"age": NaN}}', b'{"victim": {"age": Infinity}}', b"1e999"):
+        response = client.post("/v1/decisions", content=raw,
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 422, (raw, response.text)
     problem(client.post("/v1/decisions", content=b"\xff\xfe",
                         headers={"content-type": "application/json"}), 422, "invalid-request")
 
@@ -278,7 +282,7 @@ def test_decision_log(client: httpx.Client, server: Running) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text(max_size=20)
-    | st.floats(allow_nan=False),
+    | st.floats(allow_nan=False, allow_infinity=False),
     lambda children: st.lists(children, max_size=4)
     | st.dictionaries(st.sampled_from(["offence", "victim", "offender", "kind", "date", "age",
                                        "place", "district", "parties", "x"]), children,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from rules.web.config import Server
-from rules.web.problems import Problem
+from rules.web.problems import N_, Problem
 
 router = APIRouter()
 
@@ -29,7 +29,8 @@ def server(request: Request) -> Server:
 
 def _object(data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise Problem("invalid-request", f"{what} must be a JSON object",
+        raise Problem("invalid-request", N_("%(what)s must be a JSON object"),
+                      params={"what": what},
                       errors=[{"field": what, "reason": "expected a JSON object"}])
     return data
 
@@ -40,11 +41,12 @@ async def json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
-        raise Problem("invalid-request", "the body is not UTF-8 text",
+        raise Problem("invalid-request", N_("the body is not UTF-8 text"),
                       errors=[{"field": "(body)", "reason": "not UTF-8"}]) from None
     except json.JSONDecodeError as error:
-        raise Problem("invalid-request", f"the body is not JSON: {error.msg} at line "
-                      f"{error.lineno} column {error.colno}",
+        raise Problem("invalid-request", N_("the body is not JSON: %(why)s at line %(line)d "
+                      "column %(column)d"), params={"why": error.msg, "line": error.lineno,
+                                                    "column": error.colno},
                       errors=[{"field": "(body)", "reason": error.msg}]) from None
 
 
@@ -121,7 +123,7 @@ async def why_not(request: Request, lang: str | None = LangQuery,
     case = _object(body.get("case", {}), "case")
     pid = body.get("provision")
     if not isinstance(pid, str) or not pid:
-        raise Problem("invalid-request", "give the provision's id in `provision`",
+        raise Problem("invalid-request", N_("give the provision's id in `provision`"),
                       errors=[{"field": "provision", "reason": "expected a provision id"}])
     srv.ruleset.provision(pid)                      # UnknownProvision -> 404 before the case
     trace = srv.ruleset.why_not(case, pid, as_of=as_of)
@@ -195,7 +197,7 @@ async def questions(request: Request, lang: str | None = LangQuery,
     case = _object(body.get("case") or {}, "case")
     unknown = body.get("dont_know") or []
     if not isinstance(unknown, list) or not all(isinstance(p, str) for p in unknown):
-        raise Problem("invalid-request", "`dont_know` must be a list of fact paths",
+        raise Problem("invalid-request", N_("`dont_know` must be a list of fact paths"),
                       errors=[{"field": "dont_know", "reason": "expected a list of fact paths"}])
     steps = [(p, DONT_KNOW) for p in unknown]
     answer = body.get("answer")
@@ -203,7 +205,8 @@ async def questions(request: Request, lang: str | None = LangQuery,
         answer = _object(answer, "answer")
         path, value = answer.get("path"), answer.get("value")
         if not isinstance(path, str) or path not in srv.ruleset.facts:
-            raise Problem("invalid-request", f"answer.path: no such fact {path!r}",
+            raise Problem("invalid-request", N_("answer.path: no such fact %(path)r"),
+                          params={"path": path},
                           errors=[{"field": "answer.path", "reason": "no such fact"}])
         text = DONT_KNOW if value is None else ("yes" if value is True else "no"
                                                 if value is False else str(value))
@@ -230,7 +233,7 @@ async def solver_job(request: Request, kind: str, payload: dict[str, Any]) -> di
     try:
         await asyncio.wait_for(slots.acquire(), timeout=5.0)
     except TimeoutError:
-        raise Problem("busy", "every solver slot is taken", headers={"Retry-After": "10"}
+        raise Problem("busy", N_("every solver slot is taken"), headers={"Retry-After": "10"}
                       ) from None
     try:
         payload = {**payload, "rules_dir": str(srv.config.rules_dir) if srv.config.rules_dir
@@ -248,7 +251,7 @@ async def solver_job(request: Request, kind: str, payload: dict[str, Any]) -> di
         found = answer["problem"]
         raise Problem(found["kind"], found["detail"], **found["extra"])
     if "error" in answer:
-        raise Problem("internal", "the solver job failed")
+        raise Problem("internal", N_("the solver job failed"))
     return answer
 
 
@@ -257,7 +260,7 @@ def _amendment_text(body: dict[str, Any], required: bool) -> str:
     if text is None and not required:
         return ""
     if not isinstance(text, str) or not text.strip():
-        raise Problem("invalid-request", "give the amendment's text in `amendment`",
+        raise Problem("invalid-request", N_("give the amendment's text in `amendment`"),
                       errors=[{"field": "amendment", "reason": "expected the amendment's text"}])
     return unix_lines(text)
 
@@ -284,9 +287,9 @@ async def diff(request: Request, lang: str | None = LangQuery,
         try:
             dt.date.fromisoformat(as_of)
         except ValueError:
-            raise Problem("invalid-request", f"as_of: expected a date like 2024-06-16, got "
-                          f"{as_of!r}", errors=[{"field": "as_of", "reason": "not a date"}]
-                          ) from None
+            raise Problem("invalid-request", N_("as_of: expected a date like 2024-06-16, got "
+                                                 "%(value)r"), params={"value": as_of},
+                          errors=[{"field": "as_of", "reason": "not a date"}]) from None
     return JSONResponse(await solver_job(request, "diff", {"text": text, "as_of": as_of}))
 
 
@@ -305,7 +308,7 @@ async def check(request: Request, lang: str | None = LangQuery) -> JSONResponse:
     body = _object(await json_body(request), "(body)") if raw.strip() else {}
     gaps = body.get("gaps") or []
     if not isinstance(gaps, list) or any(g not in srv.ruleset.actions for g in gaps):
-        raise Problem("invalid-request", "`gaps` must list actions of the rule set",
+        raise Problem("invalid-request", N_("`gaps` must list actions of the rule set"),
                       errors=[{"field": "gaps", "reason": "unknown action"}])
     text = _amendment_text(body, required=False)
     return JSONResponse(await solver_job(request, "check", {"text": text, "gaps": gaps}))

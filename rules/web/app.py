@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from rules.language.source import RulesError
 from rules.web.config import ServeConfig, Server
-from rules.web.problems import PROBLEM_JSON, Problem, from_library_error
+from rules.web.problems import N_, PROBLEM_JSON, Problem, from_library_error
 from rules.web.security import Guard
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -83,8 +83,8 @@ def create_app(config: ServeConfig | None = None, server: Server | None = None) 
 
     async def on_bug(request: Request, error: Exception) -> Response:
         log.error("internal error on %s %s", request.method, request.url.path, exc_info=error)
-        return problem_response(request, Problem("internal", "the error was logged on the "
-                                                             "server"))
+        return problem_response(request, Problem("internal", N_("the error was logged on the "
+                                                                "server")))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RulesError, on_rules_error)

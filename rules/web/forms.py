@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +102,21 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
+class FieldError(ValueError):
+    """A form value that cannot be read: a message (marked for translation) and the value."""
+
+    def __init__(self, message: str, value: str):
+        self.message, self.value = message, value
+        super().__init__(message % {"value": value})
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; it is translated where it is shown."""
+    return message
+
+
 def read_value(fact: Fact, text: str) -> Any:
-    """The value of one form field; None for unknown; ValueError with the reason if unreadable."""
+    """The value of one form field; None for unknown; `FieldError` with the reason."""
     text = text.strip()
     if text == "" or text.lower() in ("unknown", "?"):
         return None
@@ -113,28 +126,30 @@ def read_value(fact: Fact, text: str) -> Any:
             return True
         if text.lower() in _NO:
             return False
-        raise ValueError(f"{text!r} is not yes or no")
+        raise FieldError(N_("%(value)r is not yes or no"), text)
     if kind == "integer":
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+            raise FieldError(N_("%(value)r is not a whole number"), text) from None
     if kind == "date":
         date = parse_date(text)
         if date is None:
-            raise ValueError(f"{text!r} is not a date like 2024-07-01 or 01.07.2024")
+            raise FieldError(N_("%(value)r is not a date like 2024-07-01 or 01.07.2024"), text)
         return date.isoformat()
     if kind == "enum":
         name = text.lower().replace(" ", "_").replace("-", "_")
         if name not in fact.type.values:
-            raise ValueError(f"{text!r} is not one of the choices")
+            raise FieldError(N_("%(value)r is not one of the choices"), text)
         return name
     return text
 
 
-def case_from_form(ruleset: RuleSet, form: Mapping[str, str]
+def case_from_form(ruleset: RuleSet, form: Mapping[str, str],
+                   gettext: Callable[[str], str] = str
                    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The case a submitted form states, and the fields that could not be read (path, why)."""
+    """The case a submitted form states, and the fields that could not be read (path, why, in
+    the language of `gettext`)."""
     case: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     for path, fact in ruleset.facts.items():
@@ -143,8 +158,8 @@ def case_from_form(ruleset: RuleSet, form: Mapping[str, str]
             continue
         try:
             value = read_value(fact, raw)
-        except ValueError as error:
-            problems.append((path, str(error)))
+        except FieldError as error:
+            problems.append((path, gettext(error.message) % {"value": error.value}))
             continue
         if value is not None:
             set_path(case, path, value)

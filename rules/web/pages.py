@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rules.language.ruleset import RuleSet
 from rules.web.api import unix_lines
 from rules.web.config import Server
-from rules.web.problems import Problem
+from rules.web.problems import N_, Problem
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,10 +100,10 @@ def _case_param(text: str | None) -> dict[str, Any]:
     try:
         case = json.loads(text or "{}")
     except json.JSONDecodeError as error:
-        raise Problem("invalid-request", f"case: not JSON: {error.msg}",
+        raise Problem("invalid-request", N_("case: not JSON: %(why)s"), params={"why": error.msg},
                       errors=[{"field": "case", "reason": error.msg}]) from None
     if not isinstance(case, dict):
-        raise Problem("invalid-request", "case: expected a JSON object",
+        raise Problem("invalid-request", N_("case: expected a JSON object"),
                       errors=[{"field": "case", "reason": "expected a JSON object"}])
     return case
 
@@ -127,7 +127,9 @@ async def result_from_form(request: Request) -> Response:
     if "case_json" in form:
         case = _case_param(form["case_json"])
     else:
-        case, problems = case_from_form(ruleset, form)
+        from rules.i18n import translator
+
+        case, problems = case_from_form(ruleset, form, translator(lang).gettext)
         if problems:
             return _form(request, lang, form, dict(problems), as_of or "", status=422)
     if as_of is not None:
@@ -228,7 +230,7 @@ def _state_param(text: str | None) -> Any:
     try:
         return State.from_json(json.loads(text or "{}"))
     except (json.JSONDecodeError, ValueError) as error:
-        raise Problem("invalid-request", f"state: {error}",
+        raise Problem("invalid-request", N_("state: %(why)s"), params={"why": str(error)},
                       errors=[{"field": "state", "reason": str(error)}]) from None
 
 
@@ -288,12 +290,14 @@ async def interview_answer(request: Request, path: str, state: str | None = None
     srv = _server(request)
     current = _state_param(state)
     if path not in srv.ruleset.facts:
-        raise Problem("invalid-request", f"path: no such fact {path!r}",
+        raise Problem("invalid-request", N_("path: no such fact %(path)r"), params={"path": path},
                       errors=[{"field": "path", "reason": "no such fact"}])
     text = DONT_KNOW if dont_know else answer
     if not text.strip():
-        return _interview(request, lang, current, as_of,
-                          error="Give an answer, or choose \"don't know\".", status=422)
+        from rules.i18n import translator
+
+        return _interview(request, lang, current, as_of, status=422, error=translator(
+            lang).gettext("Give an answer, or choose \"don't know\"."))
     proposed = State(current.case, [*current.steps, (path, text.strip())], [])
     try:
         replay(srv.ruleset, proposed, as_of)
@@ -366,8 +370,11 @@ async def draft_submit(request: Request) -> Response:
     result = None
     status = 200
     if not text.strip():
+        from rules.i18n import translator
+
         diagnostics = [{"code": "empty", "severity": "error", "line": 0, "column": 0,
-                        "message": "paste an amendment's text", "rendered": ""}]
+                        "message": translator(lang).gettext("paste an amendment's text"),
+                        "rendered": ""}]
         status = 422
     else:
         try:
@@ -401,7 +408,7 @@ async def problem_type(request: Request, kind: str) -> Response:
 
     lang = page_lang(request)
     if kind not in TITLES:
-        raise Problem("not-found", f"no problem type {kind!r}")
+        raise Problem("not-found", N_("no problem type %(kind)r"), params={"kind": kind})
     status, title = TITLES[kind]
     return render(request, "problem_type.html", lang, kind=kind, http_status=status,
                   title=title)

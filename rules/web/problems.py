@@ -53,10 +53,12 @@ class Problem(Exception):
     """An HTTP problem to answer with; raised by handlers, rendered by `problem_body`."""
 
     def __init__(self, kind: str, detail: str = "", status: int | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any):
+                 headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
+                 **extra: Any):
         self.kind = kind
         self.status = status or TITLES[kind][0]
-        self.detail = detail
+        self.detail = detail          # a message marked with N_ (params filled in after
+        self.params = params or {}    # translation), or a library message as it is
         self.headers = headers or {}
         self.extra = extra
         super().__init__(f"{kind}: {detail}")
@@ -68,7 +70,8 @@ class Problem(Exception):
                                 "title": t.gettext(TITLES[self.kind][1]),
                                 "status": self.status}
         if self.detail:
-            body["detail"] = self.detail
+            body["detail"] = t.gettext(self.detail) % self.params if self.params \
+                else t.gettext(self.detail)
         if instance:
             body["instance"] = instance
         body.update(self.extra)

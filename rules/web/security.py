@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from rules.web.problems import PROBLEM_JSON, Problem
+from rules.web.problems import N_, PROBLEM_JSON, Problem
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -101,9 +101,8 @@ class Guard:
             await self._too_large(send_with_headers, scope)
 
     async def _too_large(self, send: Send, scope: Scope) -> None:
-        problem = Problem("body-too-large",
-                          f"the request body is limited to {self.limit} bytes",
-                          limit_bytes=self.limit)
+        problem = Problem("body-too-large", N_("the request body is limited to %(limit)d bytes"),
+                          params={"limit": self.limit}, limit_bytes=self.limit)
         body = problem.render(_query_lang(scope), str(scope.get("path", "")))
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
