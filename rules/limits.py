@@ -23,14 +23,13 @@ import math
 import re
 from typing import Any
 
-from rules.language.source import RulesError
+from rules.language.source import MAX_PROBLEMS, RulesError
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_INT_DIGITS = 19             # 2**63 - 1 has 19 digits
-MAX_PROBLEMS = 20
 MAX_EXPR_DEPTH = 100
 MAX_LINE_BYTES = 1024 * 1024
 MAX_COLUMNS = 10_000

@@ -58,12 +58,13 @@ def decide_cases(ruleset: RuleSet, cases: Iterable[dict[str, Any]],
     A rejected case gives `{"row": i, "reason": "..."}` instead of result columns. This is the
     entry point for corpus-wide evaluation (amendment diffs, scenario sweeps).
     """
+    from rules.batch.exprs import PARSE_ERROR
     from rules.batch.run import rows_frame, typed_row
 
     plan = plan or compile_batch(ruleset, as_of)
     kinds = {path: fact.type.kind for path, fact in ruleset.facts.items()}
     rows = [typed_row(c, kinds) if isinstance(c, dict) else
-            {"__parse_error": f"a case is a JSON object, not {type(c).__name__}"}
+            {PARSE_ERROR: f"a case is a JSON object, not {type(c).__name__}"}
             for c in cases]
     frame = rows_frame(rows, kinds)
     results, rejects = evaluate_frame(plan, frame, provisions=provisions)

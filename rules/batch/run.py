@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rules.batch.exprs import _PARSE_ERROR, BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
+from rules.batch.exprs import BAD, CONCLUSION_STATUSES, PARSE_ERROR, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
 from rules.language.source import RulesError
 from rules.limits import MAX_COLUMNS, MAX_LINE_BYTES
@@ -207,7 +207,7 @@ def reserved_columns(names: Sequence[str], keep: Sequence[str] = (),
                      path: Path | None = None) -> None:
     """Refuse an input column (or a kept one) with a name the engine gives its own columns."""
     for name in (*names, *keep):
-        if name in RESERVED or (name == _PARSE_ERROR and name in keep):
+        if name in RESERVED or (name == PARSE_ERROR and name in keep):
             where = f"{path}: " if path is not None else ""
             raise BatchError(f"{where}the column name {name!r} is reserved (results have their "
                              "own `row` column); rename that column")
@@ -319,7 +319,7 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
                     pass
-                rows.append({_PARSE_ERROR: f"a line longer than {MAX_LINE_BYTES:,} bytes"})
+                rows.append({PARSE_ERROR: f"a line longer than {MAX_LINE_BYTES:,} bytes"})
             elif not line.strip():
                 continue
             else:
@@ -332,25 +332,25 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
 
 
 def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
-    """One JSONL line as dotted columns; its problems in `_PARSE_ERROR`."""
+    """One JSONL line as dotted columns; its problems in `PARSE_ERROR`."""
     from rules.files import decode_line
     from rules.limits import JsonError, load_json
 
     try:
         data = load_json(decode_line(line), "line")
     except JsonError as error:
-        return {_PARSE_ERROR: error.in_line}
+        return {PARSE_ERROR: error.in_line}
     except ValueError as error:
-        return {_PARSE_ERROR: str(error)}
+        return {PARSE_ERROR: str(error)}
     if not isinstance(data, dict):
-        return {_PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
+        return {PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
     return typed_row(data, kinds)
 
 
 def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
     """A case as JSON data (nested groups or dotted keys) to one row of dotted columns, each
     fact's value read by the JSON grammar of `cases.values.from_json`, exactly as the case
-    model reads it; the problems go in `_PARSE_ERROR`, other keys are kept as text."""
+    model reads it; the problems go in `PARSE_ERROR`, other keys are kept as text."""
     from rules.cases.values import from_json, shown
 
     flat: dict[str, Any] = {}
@@ -373,14 +373,14 @@ def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
                     flat[name] = from_json(kinds[name], value)
                 except ValueError as error:
                     problems.append(f"{name}: {error}")
-            elif name in (*RESERVED, _PARSE_ERROR):
+            elif name in (*RESERVED, PARSE_ERROR):
                 problems.append(f"{name}: unknown field")
             elif value is None and group:
                 continue   # a group of facts given as null: all unknown
             else:          # not a fact: an unknown field, even when null (as in the case
                 flat[name] = _as_text(value)   # model), unless the run keeps it
     if problems:
-        flat[_PARSE_ERROR] = "; ".join(problems)
+        flat[PARSE_ERROR] = "; ".join(problems)
     return flat
 
 

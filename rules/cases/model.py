@@ -15,44 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from rules.cases import values
+from rules.cases.inference import CaseRules
 from rules.interpreter.closures import Compiler, Env, Unknown
-from rules.language import core
-from rules.language.source import RulesError
-from rules.limits import MAX_PROBLEMS, JsonError, load_json
-from rules.text import escape_text
+from rules.language.source import MAX_PROBLEMS, CaseError
+from rules.limits import JsonError, load_json
+from rules.semantics.plan import plan_of
 
 if TYPE_CHECKING:
     from rules.language.ruleset import Fact, RuleSet
-
-
-class CaseError(RulesError):
-    """A case that does not fit the facts' declarations: each problem with its field path.
-
-    At most `limits.MAX_PROBLEMS` problems are listed; `more` counts those left out (-1: the
-    check stopped early, so how many is not known).
-    """
-
-    def __init__(self, problems: list[tuple[str, str]], more: int = 0):
-        self.problems = problems[:MAX_PROBLEMS]
-        self.more = more + max(0, len(problems) - MAX_PROBLEMS) if more >= 0 else -1
-        listed = "; ".join(f"{path}: {why}" for path, why in self.problems)
-        super().__init__(escape_text(listed + self._more_text("; ")))
-
-    def _more_text(self, sep: str) -> str:
-        if self.more > 0:
-            return f"{sep}and {self.more:,} more problem(s)"
-        if self.more < 0:
-            return f"{sep}and more problems (the check stopped after {MAX_PROBLEMS})"
-        return ""
-
-    def render(self) -> str:
-        count = f"{len(self.problems)}" if not self.more else \
-            f"{len(self.problems) + self.more:,}" if self.more > 0 else f"more than {MAX_PROBLEMS}"
-        lines = [f"invalid case: {count} problem(s)"]
-        lines.extend(f"  {path or '(case)'}: {why}" for path, why in self.problems)
-        if self.more:
-            lines.append("  " + self._more_text(""))
-        return escape_text("\n".join(lines), keep_newlines=True)
 
 
 def _strict_date(value: Any) -> Any:
@@ -101,6 +71,12 @@ def _date_in_range(low: dt.date | None, high: dt.date | None) -> Any:
     return check
 
 
+def case_model_of(ruleset: RuleSet) -> type[BaseModel]:
+    """The rule set's case model, built once."""
+    model: type[BaseModel] = ruleset.derived("case_model", build_case_model)
+    return model
+
+
 def build_case_model(ruleset: RuleSet) -> type[BaseModel]:
     """A frozen pydantic model of a case, one nested model per group of facts."""
     tree: dict[str, Any] = {}
@@ -132,7 +108,7 @@ class CaseLoader:
     """Turns a dict, JSON text or case model into the flat env the evaluator reads."""
 
     def __init__(self, ruleset: RuleSet, compiler: Compiler):
-        self.model = ruleset.case_model
+        self.model = case_model_of(ruleset)
         self._tree: dict[str, Any] = {}
         for path in ruleset.facts:
             node = self._tree
@@ -142,10 +118,18 @@ class CaseLoader:
             node[leaf] = True
         self._paths = [(path, tuple(path.split("."))) for path in ruleset.facts]
         self._derived = [(fact, compiler.compile(fact.derivation))
-                         for fact in _derivation_order(ruleset) if fact.derivation is not None]
+                         for fact in plan_of(ruleset).derivation_order
+                         if fact.derivation is not None]
+        self.rules = CaseRules.of(ruleset, compiler)
 
     def load(self, case: Any) -> tuple[dict[str, Any], Env]:
-        """The case as stated (validated, JSON-ready) and the flat env with derived facts."""
+        """The case as stated (validated, JSON-ready) and the flat env of its facts: stated,
+        derived and inferred."""
+        stated, env, _ = self.load_facts(case)
+        return stated, env
+
+    def load_facts(self, case: Any) -> tuple[dict[str, Any], Env, dict[str, tuple[str, ...]]]:
+        """`load`, and each inferred fact with the stated facts it rests on."""
         if isinstance(case, (bytes, bytearray)):
             from rules.files import FileError, decode
 
@@ -181,7 +165,9 @@ class CaseLoader:
             if node is not None:
                 env[path] = node
         self._derive(env)
-        return stated, env
+        inferred = self.rules.infer(env)
+        self.rules.check(env, inferred)
+        return stated, env, inferred
 
     def _check_fields(self, case: dict[Any, Any]) -> None:
         """Fail fast on a case with many unknown fields: stop at `MAX_PROBLEMS` of them, before
@@ -227,26 +213,6 @@ class CaseLoader:
                 env[fact.path] = value
         if problems:
             raise CaseError(problems)
-
-
-def _derivation_order(ruleset: RuleSet) -> list[Fact]:
-    """Derived facts in an order where each comes after the derived facts it reads."""
-
-    ordered: list[Fact] = []
-    done: set[str] = set()
-
-    def visit(fact: Fact) -> None:
-        if fact.path in done:
-            return
-        done.add(fact.path)
-        if fact.derivation is not None:
-            for dep in sorted(core.fact_paths(fact.derivation)):
-                visit(ruleset.facts[dep])
-        ordered.append(fact)
-
-    for fact in ruleset.facts.values():
-        visit(fact)
-    return ordered
 
 
 def _reason(error: Any) -> str:

@@ -118,9 +118,13 @@ def _range_text(interval: Interval) -> str:
 
 
 def integer_overflows(facts: dict[str, Fact], definitions: dict[str, Definition],
-                      provisions: Iterable[Provision]) -> list[Diagnostic]:
-    """Every place where rule arithmetic can leave the 64-bit integer range."""
+                      provisions: Iterable[Provision],
+                      others: Iterable[core.Expr] = ()) -> list[Diagnostic]:
+    """Every place where rule arithmetic can leave the 64-bit integer range (in facts'
+    derivations, definitions, provisions, and `others`: inferences, constraints)."""
     ranges = _Ranges(facts, definitions)
+    for expr in others:
+        ranges.check(expr)
     for fact in facts.values():
         if fact.derivation is not None:
             ranges.check(fact.derivation)

@@ -120,6 +120,43 @@ class RuleSetError(RulesError):
         return f"{body}\n\n{errors} error(s) found"
 
 
+MAX_PROBLEMS = 20       # problems of one case listed (docs/LIMITS.md; see `rules.limits`)
+
+
+class CaseError(RulesError):
+    """A case that does not fit the facts' declarations: each problem with its field path.
+
+    At most `MAX_PROBLEMS` problems are listed; `more` counts those left out (-1: the check
+    stopped early, so how many is not known). Messages show control characters escaped.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]], more: int = 0):
+        from rules.text import escape_text
+
+        self.problems = problems[:MAX_PROBLEMS]
+        self.more = more + max(0, len(problems) - MAX_PROBLEMS) if more >= 0 else -1
+        listed = "; ".join(f"{path}: {why}" for path, why in self.problems)
+        super().__init__(escape_text(listed + self._more_text("; ")))
+
+    def _more_text(self, sep: str) -> str:
+        if self.more > 0:
+            return f"{sep}and {self.more:,} more problem(s)"
+        if self.more < 0:
+            return f"{sep}and more problems (the check stopped after {MAX_PROBLEMS})"
+        return ""
+
+    def render(self) -> str:
+        from rules.text import escape_text
+
+        count = f"{len(self.problems)}" if not self.more else \
+            f"{len(self.problems) + self.more:,}" if self.more > 0 else f"more than {MAX_PROBLEMS}"
+        lines = [f"invalid case: {count} problem(s)"]
+        lines.extend(f"  {path or '(case)'}: {why}" for path, why in self.problems)
+        if self.more:
+            lines.append("  " + self._more_text(""))
+        return escape_text("\n".join(lines), keep_newlines=True)
+
+
 class UnknownProvision(RulesError, LookupError):
     """No provision has this id (the message carries a did-you-mean hint)."""
 

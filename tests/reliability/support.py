@@ -50,7 +50,7 @@ def _parquet(path: Path, columns: dict[str, Any]) -> None:
 
 def _cases_parquet(path: Path, n: str = "50") -> None:
     import rules
-    from rules.cases.generate import write
+    from rules.batch.generate import write
 
     write(rules.load(), int(n), path, seed=1)
 

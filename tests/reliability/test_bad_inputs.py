@@ -122,7 +122,7 @@ def _library_call(call: dict[str, Any], work: Path) -> Any:
 
         return verify(load_json((work / call["file"]).read_text(encoding="utf-8")), bill)
     if kind == "generate":
-        from rules.cases.generate import write
+        from rules.batch.generate import write
 
         return write(bill, 10, work / call["out"])
     raise ValueError(kind)

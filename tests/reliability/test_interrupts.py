@@ -17,7 +17,7 @@ import pytest
 from reliability.support import popen_rules, temporary_files
 
 import rules
-from rules.cases.generate import write
+from rules.batch.generate import write
 
 
 @pytest.fixture(scope="module")

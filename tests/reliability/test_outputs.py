@@ -22,7 +22,7 @@ from reliability.support import ROOT, run_rules, temporary_files
 
 import rules
 from rules.batch import compile_batch, run_batch
-from rules.cases.generate import write
+from rules.batch.generate import write
 from rules.files import FileError, atomic_open, check_output
 
 CASE = ROOT / "examples" / "cases" / "battery_of_child_2024.json"
