@@ -78,11 +78,13 @@ class _Refused(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Refused(f"the key {key!r} appears twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"the key {key!r} appears twice in one object")
+            seen.add(key)
     return result
 
 
@@ -117,6 +119,10 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a number a case may state")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
+                            parse_constant=_constant)
+
+
 def load_json(text: str, name: str = "<json>") -> Any:
     """Parse JSON within the limits; `JsonError` with `name:line:column` on any problem."""
     too_deep = json_depth_error(text)
@@ -125,8 +131,7 @@ def load_json(text: str, name: str = "<json>") -> Any:
         raise JsonError(name, f"JSON nested more than {MAX_JSON_DEPTH} levels deep", line,
                         column)
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
-                          parse_constant=_constant)
+        return _DECODER.decode(text)
     except _Refused as error:
         raise JsonError(name, str(error)) from None
     except json.JSONDecodeError as error:

@@ -59,11 +59,12 @@ def decide_cases(ruleset: RuleSet, cases: Iterable[dict[str, Any]],
     entry point for corpus-wide evaluation (amendment diffs, scenario sweeps).
     """
     from rules.batch.exprs import PARSE_ERROR
-    from rules.batch.run import rows_frame, typed_row
+    from rules.batch.run import fact_groups, rows_frame, typed_row
 
     plan = plan or compile_batch(ruleset, as_of)
     kinds = {path: fact.type.kind for path, fact in ruleset.facts.items()}
-    rows = [typed_row(c, kinds) if isinstance(c, dict) else
+    groups = fact_groups(kinds)
+    rows = [typed_row(c, kinds, groups) if isinstance(c, dict) else
             {PARSE_ERROR: f"a case is a JSON object, not {type(c).__name__}"}
             for c in cases]
     frame = rows_frame(rows, kinds)

@@ -309,13 +309,15 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
     each value keeps its JSON type: polars' reader would turn `12` into `"12"` beside a text
     value, or keep the first of two duplicate keys."""
     rows: list[dict[str, Any]] = []
+    groups = fact_groups(kinds)
+    first = True
     with open(path, "rb") as handle:
         while True:
             line = handle.readline(MAX_LINE_BYTES + 1)
             if not line:
                 break
-            if handle.tell() == len(line):         # the first line: a byte-order mark is allowed
-                line = line.removeprefix(b"\xef\xbb\xbf")
+            if first:                               # a byte-order mark is allowed
+                line, first = line.removeprefix(b"\xef\xbb\xbf"), False
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
                     pass
@@ -323,7 +325,7 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
             elif not line.strip():
                 continue
             else:
-                rows.append(_jsonl_row(line, kinds))
+                rows.append(_jsonl_row(line, kinds, groups))
             if len(rows) >= chunk_rows:
                 yield rows_frame(rows, kinds)
                 rows = []
@@ -331,7 +333,8 @@ def _jsonl_chunks(path: Path, chunk_rows: int,
         yield rows_frame(rows, kinds)
 
 
-def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
+def _jsonl_row(line: bytes, kinds: Mapping[str, str],
+               groups: frozenset[str]) -> dict[str, Any]:
     """One JSONL line as dotted columns; its problems in `PARSE_ERROR`."""
     from rules.files import decode_line
     from rules.limits import JsonError, load_json
@@ -344,44 +347,65 @@ def _jsonl_row(line: bytes, kinds: Mapping[str, str]) -> dict[str, Any]:
         return {PARSE_ERROR: str(error)}
     if not isinstance(data, dict):
         return {PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
-    return typed_row(data, kinds)
+    return typed_row(data, kinds, groups)
 
 
-def typed_row(data: dict[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
+def fact_groups(kinds: Mapping[str, str]) -> frozenset[str]:
+    """The groups of facts (`victim` for `victim.age`, and every dotted prefix)."""
+    return frozenset(path[:i] for path in kinds for i, c in enumerate(path) if c == ".")
+
+
+def typed_row(data: dict[str, Any], kinds: Mapping[str, str],
+              groups: frozenset[str] | None = None) -> dict[str, Any]:
     """A case as JSON data (nested groups or dotted keys) to one row of dotted columns, each
     fact's value read by the JSON grammar of `cases.values.from_json`, exactly as the case
     model reads it; the problems go in `PARSE_ERROR`, other keys are kept as text."""
     from rules.cases.values import from_json, shown
 
+    if groups is None:
+        groups = fact_groups(kinds)
     flat: dict[str, Any] = {}
     problems: list[str] = []
     stack: list[tuple[str, dict[str, Any]]] = [("", data)]
     while stack:
         prefix, node = stack.pop()
         for key, value in node.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 problems.append(f"{prefix}{shown(key)}: a key must be text")
                 continue
-            name = prefix + key
-            group = any(path.startswith(name + ".") for path in kinds)
-            if isinstance(value, dict) and group:
-                stack.append((name + ".", value))
-            elif name in flat:
-                problems.append(f"{name}: given twice")
-            elif name in kinds:
-                try:
-                    flat[name] = from_json(kinds[name], value)
-                except ValueError as error:
-                    problems.append(f"{name}: {error}")
-            elif name in (*RESERVED, PARSE_ERROR):
-                problems.append(f"{name}: unknown field")
-            elif value is None and group:
-                continue   # a group of facts given as null: all unknown
+            name = prefix + key if prefix else key
+            kind = kinds.get(name)
+            if kind is not None:                      # a fact: most keys
+                if name in flat:
+                    problems.append(f"{name}: given twice")
+                elif value is None:
+                    continue
+                elif type(value) is _PLAIN.get(kind) and (   # the common case, no call
+                        kind != "integer" or value in _INT64):
+                    flat[name] = value
+                else:
+                    try:
+                        flat[name] = from_json(kind, value)
+                    except ValueError as error:
+                        problems.append(f"{name}: {error}")
+            elif name in groups:
+                if isinstance(value, dict):
+                    stack.append((name + ".", value))
+                elif value is not None:               # a group given as null: all unknown
+                    problems.append(f"{name}: a group of facts is a JSON object")
+            elif name in flat or name in (*RESERVED, PARSE_ERROR):
+                problems.append(f"{name}: " + ("given twice" if name in flat else
+                                               "unknown field"))
             else:          # not a fact: an unknown field, even when null (as in the case
                 flat[name] = _as_text(value)   # model), unless the run keeps it
     if problems:
         flat[PARSE_ERROR] = "; ".join(problems)
     return flat
+
+
+_PLAIN: dict[str, type] = {"boolean": bool, "integer": int, "enum": str, "text": str}
+"""The Python type of a JSON value that `from_json` returns as it is, per fact kind."""
+_INT64 = range(-(2**63), 2**63)
 
 
 def _as_text(value: Any) -> str:
@@ -407,8 +431,7 @@ def rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataF
     if not names:
         return pl.DataFrame(height=len(rows))
     schema = {name: dtypes.get(kinds.get(name, ""), pl.String) for name in names}
-    return pl.DataFrame({name: [row.get(name) for row in rows] for name in names},
-                        schema=schema, height=len(rows))
+    return pl.from_dicts(rows, schema=schema)
 
 
 # ---- writing ---------------------------------------------------------------------------------
