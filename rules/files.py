@@ -22,7 +22,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -254,6 +253,8 @@ def _refuse_inputs(path: Path, target: Path, inputs: Iterable[Path | None], what
 
 
 def _temporary(target: Path) -> Path:
+    import tempfile
+
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
