@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from rules.language import core, syntax
+from rules.language.labels import Labels, QuoteText
 from rules.language.source import NOWHERE, Span
 
 if TYPE_CHECKING:
+    from rules.i18n.vocabulary import Vocabulary
     from rules.interpreter.evaluator import Evaluator
     from rules.results import Decision, ProvisionTrace
 
@@ -140,6 +142,8 @@ class Provision:
     conditions: tuple[Condition, ...]
     outcomes: tuple[ProvisionOutcome, ...]
     span: Span = field(default=NOWHERE, compare=False, repr=False)
+    titles: tuple[tuple[str, str], ...] = ()      # (language, title) besides the English one
+    quotes: tuple[QuoteText, ...] = ()            # the quoted text in each language given
 
     @property
     def decides(self) -> frozenset[str]:
@@ -168,6 +172,16 @@ class RuleSet:
     governing_date: str | None
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
+    labels: Labels = field(default_factory=Labels, compare=False, repr=False)
+    # `ask GATE before FACT`: (gate, fact) pairs for `rules ask`
+    ask_order: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """How users may write each enum value (labels and aliases in every language)."""
+        from rules.i18n.vocabulary import Vocabulary
+
+        return Vocabulary(self)
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
