@@ -92,7 +92,8 @@ class Vocabulary:
             best = max(closeness(text, name) for name in self.spellings(type_, value))
             scored.append((best, value))
         scored.sort(key=lambda sv: (-sv[0], type_.values.index(sv[1])))
-        good = [v for score, v in scored if score >= 0.6]
+        best = scored[0][0] if scored else 0.0
+        good = [v for score, v in scored if score >= max(0.6, best - 0.15)]
         return tuple(good[:limit])
 
     def unknown(self, enum: str | core.Type, text: str, lang: str | None = None

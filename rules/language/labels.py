@@ -49,7 +49,8 @@ CONFIDENCE_KEYS = ("confirmed", "secondary", "uncertain")
 # Kinds whose English is written in the declaration itself, not in `labels en`.
 _DECLARED_IN_ENGLISH = ("act", "fact", "action", "conclusion")
 # Kinds that need a `short` form: an abbreviation, a name for a report line, a mark.
-_NEEDS_SHORT = ("act", "action", "conclusion", "confidence")
+_NEEDS_SHORT = ("act", "action", "conclusion")
+_TAKES_SHORT = (*_NEEDS_SHORT, "confidence")
 TEXT_PREFIX = "text:"
 
 
@@ -331,13 +332,13 @@ class LabelChecker:
             self.diagnostics.error("unexpected_label_part", f"only enum values take aliases "
                                    f"(`also`), not `{entry.key}`", entry.span)
             return False
-        if entry.short is not None and kind not in _NEEDS_SHORT:
+        if entry.short is not None and kind not in _TAKES_SHORT:
             self.diagnostics.error("unexpected_label_part", f"`{entry.key}` takes no `short` "
                                    "form", entry.span)
             return False
         if entry.short is None and kind in _NEEDS_SHORT:
             what = {"act": "its abbreviation", "action": "its name in a report",
-                    "conclusion": "its name in a report", "confidence": "its mark"}[kind]
+                    "conclusion": "its name in a report"}[kind]
             self.diagnostics.error("missing_short", f"`{entry.key}` needs a `short` form "
                                    f"({what})", entry.span)
             return False
