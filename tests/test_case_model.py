@@ -120,7 +120,7 @@ def test_case_error_render_and_message(semantics):
     with pytest.raises(rules.CaseError) as raised:
         semantics.evaluate({"victim": {"age": "12"}})
     assert "victim.age" in str(raised.value)
-    assert raised.value.render().startswith("invalid case: 1 problem(s)")
+    assert raised.value.render().startswith("invalid case: 1 problem\n")
     assert isinstance(raised.value, rules.RulesError)
 
 

@@ -23,6 +23,9 @@ import datetime as dt
 import gettext as _gettext
 import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,15 +65,35 @@ def locale_lang() -> str | None:
     return None
 
 
+_current: ContextVar[str | None] = ContextVar("rules_lang", default=None)
+
+
+@contextmanager
+def using(lang: str | None) -> Iterator[str]:
+    """Speak `lang` in everything called inside (messages of case errors, did-you-mean hints):
+    what `--lang` does for a whole command.
+
+    >>> with using("kk"):
+    ...     resolve_lang()
+    'kk'
+    """
+    chosen = resolve_lang(lang)
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
 def resolve_lang(lang: str | None = None) -> str:
-    """The language to speak: the one asked for, else `RULES_LANG`, else the locale's, else
-    English. A language asked for by name that we do not speak is an error; a locale we do not
-    speak (`C`, `de_DE`) quietly means English.
+    """The language to speak: the one asked for, else the one in use (`using`), else
+    `RULES_LANG`, else the locale's, else English. A language asked for by name that we do not
+    speak is an error; a locale we do not speak (`C`, `de_DE`) quietly means English.
 
     >>> resolve_lang("RU")
     'ru'
     """
-    chosen = lang or os.environ.get("RULES_LANG")
+    chosen = lang or _current.get() or os.environ.get("RULES_LANG")
     if not chosen:
         return locale_lang() or DEFAULT
     code = _code(chosen)
