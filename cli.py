@@ -26,6 +26,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 RulesOption = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of .law files (default: the bundled bill).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a report.")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language for people: en, ru or kk (default: RULES_LANG, then the locale, "
+                   "then English).")]
 
 
 class UserError(Exception):
@@ -33,16 +36,22 @@ class UserError(Exception):
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Map the library's user-facing errors to exit code 2 with their message."""
+def user_errors(lang: Optional[str] = None) -> Iterator[str]:
+    """Speak the user's language inside, and map the library's user-facing errors to exit code 2
+    with their message in that language (an unknown `--lang` is one of them)."""
     from rules import RulesError
+    from rules.i18n import DEFAULT, resolve_lang, using
 
+    chosen = DEFAULT
     try:
-        yield
+        chosen = resolve_lang(lang)
+        with using(chosen):
+            yield chosen
     except (RulesError, UserError) as error:
-        render = getattr(error, "render", None)
-        message = render() if callable(render) else str(error)
-        typer.echo(message, err=True)
+        from rules.i18n.diagnostics import render_error
+
+        with using(chosen):
+            typer.echo(render_error(error, chosen), err=True)
         raise typer.Exit(2) from None
 
 
@@ -93,9 +102,13 @@ def eval_command(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
     amendment: Annotated[Optional[list[Path]], typer.Option(
         "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    labels: Annotated[Optional[str], typer.Option(
+        "--labels", help="With --json: add the labels of every id in this language (en, ru, "
+                         "kk).")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
-    with user_errors():
+    with user_errors(lang) as lang:
         ruleset = _load(rules_dir)
         if amendment:
             from rules.language.amendments import amend_all
@@ -108,7 +121,14 @@ def eval_command(
 
             write_html(decision, ruleset, report)
         if as_json:
-            typer.echo(decision.model_dump_json(indent=2))
+            if labels is None:
+                typer.echo(decision.model_dump_json(indent=2))
+            else:
+                from rules.i18n.labelled import decision_labels
+
+                data = decision.model_dump(mode="json")
+                data["labels"] = decision_labels(decision, ruleset, labels)
+                _print_json(data)
             return
         from rules.lawyer.report import console, render_decision, render_why_not
 
@@ -121,24 +141,25 @@ def eval_command(
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
                 trace = ruleset.why_not(facts, pid, as_of=_date(as_of))
-                out.print(render_why_not(trace, ruleset, decision))
+                out.print(render_why_not(trace, ruleset, decision, lang))
             return
-        out.print(render_decision(decision, ruleset))
+        out.print(render_decision(decision, ruleset, lang))
 
 
 @app.command("explain")
 def explain_command(
     provision: Annotated[str, typer.Argument(help="The provision's id, e.g. cc_68_1_release.")],
     rules_dir: RulesOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.language.source import UnknownProvision
         from rules.lawyer.describe import describe, render_description
         from rules.lawyer.report import console
 
         try:
-            description = describe(_load(rules_dir), provision)
+            description = describe(_load(rules_dir), provision, lang)
         except UnknownProvision as error:
             raise UserError(str(error)) from None
         console().print(render_description(description))
@@ -153,9 +174,10 @@ def ask_command(
         "--save", help="Save the completed case (JSON) to this file.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Ask only for the facts that can still change an outcome, then print the report."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.lawyer.ask import Session, run_session
         from rules.lawyer.report import console, render_decision, write_atomic
 
@@ -191,10 +213,11 @@ def verify_command(
         metavar="DECISION", help="A decision saved with `rules eval --json` ('-' for stdin).")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Re-run a saved decision: did the rule set change, do its outcomes still hold? Exit 0 if
     they do, 1 if not, 2 on bad input."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.lawyer.verify import render_verification, verify
 
         result = verify(_read_case(decision_file), _load(rules_dir))
@@ -215,10 +238,11 @@ def check_command(
     ] = False,
     gaps: Annotated[Optional[list[str]], typer.Option(
         "--gaps", help="Also list cases where no provision decides this action.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Parse and check a rule set; report every problem with its place. After a clean check,
     z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.language.loader import bundled_path, diagnose, read_sources
         from rules.language.source import RuleSetError
 
@@ -275,10 +299,11 @@ def diff_command(
     interpreter: Annotated[bool, typer.Option(
         "--interpreter", help="Evaluate the corpus case by case with the reference interpreter "
         "instead of the batch back end.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """What an amendment changes: per action and conclusion, a proof of no change or the
     transitions with witness cases; broken scenarios; the effect on a corpus."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.drafter.diff import diff, diff_scenarios, render_diff
         from rules.language.amendments import apply_amendment, load_amendment
 
@@ -371,9 +396,10 @@ def test_command(
     path: Annotated[Optional[Path], typer.Argument(help="Folder of scenario YAML files.")] = None,
     rules_dir: RulesOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every scenario.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Run the scenario tests and report coverage by provision."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rich.table import Table
 
         from rules.drafter.scenarios import run_scenarios
@@ -430,9 +456,10 @@ def batch_command(
     no_provisions: Annotated[bool, typer.Option(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
         from rich.table import Table
 
@@ -492,9 +519,10 @@ def generate_command(
     invalid_share: Annotated[float, typer.Option(
         "--invalid-share", help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
     rules_dir: RulesOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.cases.generate import write
 
         if n < 0:

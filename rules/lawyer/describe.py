@@ -19,9 +19,14 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from rules.i18n import Translator, translator
 from rules.interpreter.closures import Compiler, Env, Unknown
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
+
+
+def N_(message: str) -> str:
+    return message
 
 
 def _add_row(table: Table, *cells: RenderableType | str) -> None:
@@ -29,11 +34,12 @@ def _add_row(table: Table, *cells: RenderableType | str) -> None:
     table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
-_OP_WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "is over",
-             ">=": "is at least"}
-_DATE_OP_WORDS = {"<": "is before", "<=": "is on or before", ">": "is after",
-                  ">=": "is on or after"}
-_MODALITY_WORDS = {"required": "requires", "forbidden": "forbids", "permitted": "permits"}
+_OP_WORDS = {"=": N_("is"), "!=": N_("is not"), "<": N_("is under"), "<=": N_("is at most"),
+             ">": N_("is over"), ">=": N_("is at least")}
+_DATE_OP_WORDS = {"<": N_("is before"), "<=": N_("is on or before"), ">": N_("is after"),
+                  ">=": N_("is on or after")}
+_MODALITY_WORDS = {"required": N_("requires"), "forbidden": N_("forbids"),
+                   "permitted": N_("permits")}
 
 
 # ---- expressions as rule text and as plain words ------------------------------------------------
@@ -79,48 +85,69 @@ def _wrap(expr: core.Expr) -> str:
     return f"({text})" if isinstance(expr, (core.BoolOp, core.Compare, core.Arith)) else text
 
 
-def _doc(ruleset: RuleSet, path: str) -> str:
-    fact = ruleset.facts.get(path)
-    doc = fact.doc if fact is not None and fact.doc else path.replace(".", " ").replace("_", " ")
+def _doc(ruleset: RuleSet, path: str, tr: Translator) -> str:
+    doc = tr.words(ruleset).fact(path)
+    if doc == path:
+        doc = path.replace(".", " ").replace("_", " ")
     return doc[:1].lower() + doc[1:]
 
 
-def expr_words(expr: core.Expr, ruleset: RuleSet) -> str:
-    """An expression in plain words: facts by their docs (and names), definitions by name."""
+def expr_words(expr: core.Expr, ruleset: RuleSet, lang: str | None = None) -> str:
+    """An expression in plain words: facts by their meanings (and names), definitions by
+    theirs, enum values by their labels, in a language."""
+    return _words(expr, ruleset, translator(lang))
+
+
+def _words(expr: core.Expr, ruleset: RuleSet, tr: Translator) -> str:
+    _ = tr.gettext
+    words = tr.words(ruleset)
     if isinstance(expr, core.Lit):
-        return _lit(expr.value).replace("_", " ") if expr.type.kind == "enum" else _lit(expr.value)
+        if expr.type.kind == "enum" and isinstance(expr.value, str):
+            return words.value(expr.type, expr.value)
+        if isinstance(expr.value, bool):
+            return _("yes") if expr.value else _("no")
+        if isinstance(expr.value, dt.date):
+            return tr.format_date(expr.value)
+        return _lit(expr.value)
     if isinstance(expr, core.FactRef):
-        return f"{_doc(ruleset, expr.path)} [{expr.path}]"
+        return f"{_doc(ruleset, expr.path, tr)} [{expr.path}]"
     if isinstance(expr, core.DefRef):
-        return expr.name.replace("_", " ")
+        return words.term(expr.name)
     if isinstance(expr, core.Not):
-        return f"not ({expr_words(expr.operand, ruleset)})"
+        return _("not ({words})").format(words=_words(expr.operand, ruleset, tr))
     if isinstance(expr, core.BoolOp):
         parts = []
         for operand in expr.operands:
-            text = expr_words(operand, ruleset)
+            text = _words(operand, ruleset, tr)
             parts.append(f"({text})" if isinstance(operand, core.BoolOp) else text)
-        return f" {expr.op} ".join(parts)
+        joiner = _(" and ") if expr.op == "and" else _(" or ")
+        return joiner.join(parts)
     if isinstance(expr, core.Compare):
-        words = _OP_WORDS
+        table = _OP_WORDS
         if expr.left.type.kind == "date":
-            words = {**_OP_WORDS, **_DATE_OP_WORDS}
-        left, right = expr_words(expr.left, ruleset), expr_words(expr.right, ruleset)
-        return f"{left} {words[expr.op]} {right}"
+            table = {**_OP_WORDS, **_DATE_OP_WORDS}
+        left, right = _words(expr.left, ruleset, tr), _words(expr.right, ruleset, tr)
+        return f"{left} {_(table[expr.op])} {right}"
     if isinstance(expr, core.Arith):
         if expr.right is None:
-            return f"minus {expr_words(expr.left, ruleset)}"
-        return f"{expr_words(expr.left, ruleset)} {expr.op} {expr_words(expr.right, ruleset)}"
+            return _("minus {words}").format(words=_words(expr.left, ruleset, tr))
+        return f"{_words(expr.left, ruleset, tr)} {expr.op} {_words(expr.right, ruleset, tr)}"
     if isinstance(expr, core.In):
-        values = ", ".join(str(_lit(v)).replace("_", " ") for v in expr.values)
-        return (f"{expr_words(expr.operand, ruleset)} is "
-                f"{'none' if expr.negated else 'one'} of: {values}")
+        values = ", ".join(_words(core.Lit(v, expr.operand.type), ruleset, tr)
+                           for v in expr.values)
+        operand = _words(expr.operand, ruleset, tr)
+        if expr.negated:
+            return _("{operand} is none of: {values}").format(operand=operand, values=values)
+        return _("{operand} is one of: {values}").format(operand=operand, values=values)
     if isinstance(expr, core.IsKnown):
-        return (f"{expr_words(expr.operand, ruleset)} is "
-                f"{'not stated' if expr.negated else 'stated'}")
-    first, second = (expr_words(a, ruleset) for a in expr.args)
-    unit = "whole years" if expr.function == "years_between" else "days"
-    return f"{unit} from {first} to {second}"
+        operand = _words(expr.operand, ruleset, tr)
+        if expr.negated:
+            return _("{operand} is not stated").format(operand=operand)
+        return _("{operand} is stated").format(operand=operand)
+    first, second = (_words(a, ruleset, tr) for a in expr.args)
+    if expr.function == "years_between":
+        return _("whole years from {first} to {second}").format(first=first, second=second)
+    return _("days from {first} to {second}").format(first=first, second=second)
 
 
 def facts_of(expr: core.Expr, ruleset: RuleSet | None = None) -> set[str]:
@@ -204,6 +231,11 @@ class ProvisionDescription:
     definitions: tuple[tuple[str, str, str], ...]   # (name, rule text, words)
     facts: tuple[tuple[str, str], ...]              # (path, doc)
     outcomes: tuple[str, ...]
+    lang: str = "en"
+    quote_origin: str = ""                          # official text (source) / our translation
+    other_quotes: tuple[tuple[str, str, str], ...] = ()  # (lang, text, origin) in other languages
+    confidence_text: str = ""
+    mark: str = ""
 
 
 def find_provision(ruleset: RuleSet, pid: str) -> Provision:
@@ -211,20 +243,25 @@ def find_provision(ruleset: RuleSet, pid: str) -> Provision:
     return ruleset.provision(pid)
 
 
-_EFFECT = {"worsens": "worsens the offender's position: reaches only acts committed while in "
-                      "force (CC 6(3))",
-           "improves": "improves the offender's position: also reaches acts committed before it "
-                       "entered into force (CC 6(1))",
-           "neutral": "neutral: applies to acts committed while in force"}
+_EFFECT = {"worsens": N_("worsens the offender's position: reaches only acts committed while in "
+                         "force (CC 6(3))"),
+           "improves": N_("improves the offender's position: also reaches acts committed before "
+                          "it entered into force (CC 6(1))"),
+           "neutral": N_("neutral: applies to acts committed while in force")}
 
 
-def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
-    """Everything `rules explain` shows about a provision."""
+def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDescription:
+    """Everything `rules explain` shows about a provision, in a language."""
+    tr = translator(lang)
+    _ = tr.gettext
+    words = tr.words(ruleset)
     p = find_provision(ruleset, pid)
-    in_force = f"from {p.start.isoformat()}" + (f" until {p.end.isoformat()} (inclusive)"
-                                                if p.end else "")
-    overridden_by = tuple((q.id, q.title) for q in ruleset.provisions if p.id in q.overrides)
-    conditions = tuple(ConditionWords(c.kind, c.text, expr_words(c.expr, ruleset))
+    in_force = _("from {date}").format(date=tr.format_date(p.start))
+    if p.end:
+        in_force += " " + _("until {date} (inclusive)").format(date=tr.format_date(p.end))
+    overridden_by = tuple((q.id, words.title(q)) for q in ruleset.provisions
+                          if p.id in q.overrides)
+    conditions = tuple(ConditionWords(c.kind, c.text, _words(c.expr, ruleset, tr))
                        for c in p.conditions)
     definitions: list[str] = []
     facts: set[str] = set()
@@ -234,76 +271,86 @@ def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
     outcomes = []
     for o in p.outcomes:
         if isinstance(o, ConclusionOutcome):
-            outcomes.append(f"concludes {o.name.replace('_', ' ')} = "
-                            f"{expr_words(o.value, ruleset)}")
+            value = o.value
+            if isinstance(value, core.Lit) and value.type.kind == "text" and \
+                    isinstance(value.value, str):
+                shown = words.text(value.value)
+            else:
+                shown = _words(value, ruleset, tr)
+            outcomes.append(_("concludes {name} = {value}").format(
+                name=words.conclusion(o.name), value=shown))
             facts |= facts_of(o.value, ruleset)
         else:
-            action = ruleset.actions.get(o.action)
-            text = f"{_MODALITY_WORDS[o.modality]} {o.action}"
-            if action is not None and action.description:
-                text += f" ({action.description})"
+            text = f"{_(_MODALITY_WORDS[o.modality])} {words.action(o.action)}"
+            description = words.action_description(o.action)
+            if description and description != words.action(o.action):
+                text += f" ({description})"
             if o.args:
-                text += " with " + ", ".join(f"{k} = {expr_words(v, ruleset)}"
-                                             for k, v in o.args)
-                for _, value in o.args:
-                    facts |= facts_of(value, ruleset)
+                text += " " + _("with {arguments}").format(arguments=", ".join(
+                    f"{k} = {_words(v, ruleset, tr)}" for k, v in o.args))
+                for _name, arg in o.args:
+                    facts |= facts_of(arg, ruleset)
             outcomes.append(text)
+    quote = words.quote(p)
     return ProvisionDescription(
-        p.id, p.title, p.quote, tuple((c.short, c.full) for c in p.sources), p.confidence,
-        in_force, _EFFECT[p.effect],
-        tuple((q, ruleset.by_id[q].title) for q in p.overrides if q in ruleset.by_id),
+        p.id, words.title(p), quote.text if quote else "",
+        tuple((words.citation(c), words.citation_full(c)) for c in p.sources), p.confidence,
+        in_force, _(_EFFECT[p.effect]),
+        tuple((q, words.title(q)) for q in p.overrides if q in ruleset.by_id),
         overridden_by, conditions,
-        tuple((d, ruleset.definitions[d].text, expr_words(ruleset.definitions[d].expr, ruleset))
+        tuple((d, ruleset.definitions[d].text, _words(ruleset.definitions[d].expr, ruleset, tr))
               for d in definitions),
-        tuple((f, ruleset.facts[f].doc) for f in sorted(facts) if f in ruleset.facts),
-        tuple(outcomes))
-
-
-_CONFIDENCE_WORDS = {"confirmed": "confirmed (primary text)",
-                     "secondary": "[S] secondary source: check the text before relying on it",
-                     "uncertain": "[U] uncertain source: check the text before relying on it"}
+        tuple((f, words.fact(f)) for f in sorted(facts) if f in ruleset.facts),
+        tuple(outcomes), tr.lang, words.quote_origin(quote) if quote else "",
+        tuple((q.lang, q.text, words.quote_origin(q)) for q in p.quotes if q != quote),
+        words.confidence(p.confidence), words.mark(p.confidence))
 
 
 def render_description(d: ProvisionDescription) -> RenderableType:
-    """A provision for the terminal."""
+    """A provision for the terminal, in the description's language."""
+    _ = translator(d.lang).gettext
     table = Table(title=Text(f"{d.id}: {d.title}"), title_justify="left", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
     if d.quote:
-        _add_row(table, "text", f"\u201c{d.quote}\u201d")
-    _add_row(table, "source", "\n".join(full for _, full in d.sources))
-    _add_row(table, "confidence", Text(_CONFIDENCE_WORDS[d.confidence],
-                                     style="" if d.confidence == "confirmed" else "yellow"))
-    _add_row(table, "in force", d.in_force)
-    _add_row(table, "effect", d.effect)
-    _add_row(table, "overrides", "\n".join(f"{i} ({t})" for i, t in d.overrides) or "nothing")
-    _add_row(table, "overridden by", "\n".join(f"{i} ({t})" for i, t in d.overridden_by)
-                  or "nothing")
+        _add_row(table, _("text"), f"\u201c{d.quote}\u201d ({d.quote_origin})")
+    for lang, text, origin in d.other_quotes:
+        _add_row(table, _("text ({lang})").format(lang=lang), f"\u201c{text}\u201d ({origin})")
+    _add_row(table, _("source"), "\n".join(full for _short, full in d.sources))
+    confidence = f"{d.mark} {d.confidence_text}".strip() if d.mark else d.confidence_text
+    _add_row(table, _("confidence"), Text(confidence,
+                                          style="" if d.confidence == "confirmed" else "yellow"))
+    _add_row(table, _("in force"), d.in_force)
+    _add_row(table, _("effect"), d.effect)
+    _add_row(table, _("overrides"), "\n".join(f"{i} ({t})" for i, t in d.overrides)
+             or _("nothing"))
+    _add_row(table, _("overridden by"), "\n".join(f"{i} ({t})" for i, t in d.overridden_by)
+             or _("nothing"))
     parts: list[RenderableType] = [table]
-    conditions = Table(title="Applies when", title_justify="left")
-    conditions.add_column("as written")
-    conditions.add_column("in plain words")
+    conditions = Table(title=_("Applies when"), title_justify="left")
+    conditions.add_column(_("as written"))
+    conditions.add_column(_("in plain words"))
     for c in d.conditions:
-        _add_row(conditions, f"{c.kind} {c.text}", ("unless " if c.kind == "unless" else "")
-                           + c.words)
+        _add_row(conditions, f"{c.kind} {c.text}",
+                 (_("unless") + " " if c.kind == "unless" else "") + c.words)
     if d.conditions:
         parts.append(conditions)
     else:
-        parts.append(Text("Applies whenever it is in force (no conditions)."))
+        parts.append(Text(_("Applies whenever it is in force (no conditions).")))
     if d.definitions:
-        terms = Table(title="Terms used", title_justify="left")
-        for column in ("term", "defined as", "in plain words"):
+        terms = Table(title=_("Terms used"), title_justify="left")
+        for column in (_("term"), _("defined as"), _("in plain words")):
             terms.add_column(column)
         for name, text, words in d.definitions:
             _add_row(terms, name, text, words)
         parts.append(terms)
     if d.facts:
-        facts = Table(title="Facts read", title_justify="left")
-        facts.add_column("fact")
-        facts.add_column("meaning")
+        facts = Table(title=_("Facts read"), title_justify="left")
+        facts.add_column(_("fact"))
+        facts.add_column(_("meaning"))
         for path, doc in d.facts:
             _add_row(facts, path, doc)
         parts.append(facts)
-    parts.append(Text("Outcomes", style="bold"))
+    parts.append(Text(_("Outcomes"), style="bold"))
     parts.extend(Text(f"  - {o}") for o in d.outcomes)
     return Group(*parts)
