@@ -187,20 +187,35 @@ def ask_command(
             if target is not None and not target.parent.is_dir():
                 raise UserError(f"{target}: the folder {target.parent} does not exist")
         ruleset = _load(rules_dir)
-        session = Session(ruleset, _read_case(case) if case is not None else None)
+        session = Session(ruleset, _read_case(case) if case is not None else None, lang=lang)
+        read: Any = input
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from rules.lawyer.terminal import terminal_reader
+
+            read = terminal_reader(session)
         try:
-            decision = run_session(session, read=input, write=typer.echo,
+            decision = run_session(session, read=read, write=typer.echo,
                                    echo=not sys.stdin.isatty())
         except (EOFError, KeyboardInterrupt) as stop:
+            from rules.i18n import translator
+
+            _ = translator(lang).ngettext
             interrupted = isinstance(stop, KeyboardInterrupt)
-            why = "interrupted" if interrupted else "ended: no more input"
-            typer.echo(f"\nsession {why} after {len(session.asked)} answer(s); nothing saved.",
-                       err=True)
+            count = len(session.asked)
+            why = (_("session interrupted after {n} answer; nothing saved.",
+                     "session interrupted after {n} answers; nothing saved.", count)
+                   if interrupted else
+                   _("session ended: no more input after {n} answer; nothing saved.",
+                     "session ended: no more input after {n} answers; nothing saved.", count))
+            typer.echo("\n" + why.format(n=count), err=True)
             raise typer.Exit(130 if interrupted else 1) from None
-        console().print(render_decision(decision, ruleset))
+        console().print(render_decision(decision, ruleset, lang))
         if save is not None:
+            from rules.i18n import translator
+
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
-            typer.echo(f"Saved the case to {save}.", err=True)
+            typer.echo(translator(lang).gettext("Saved the case to {path}.").format(path=save),
+                       err=True)
         if report is not None:
             from rules.lawyer.html import write_html
 

@@ -105,7 +105,8 @@ class Vocabulary:
         tr = translator(lang)
         words = tr.words(self.ruleset)
         suggestions = self.suggest(type_, text)
-        shown = [f"{words.value(type_, v)} ({v})" for v in suggestions]
+        shown = [v if normalize(words.value(type_, v)) == normalize(v)
+                 else f"{words.value(type_, v)} ({v})" for v in suggestions]
         if shown:
             message = tr.gettext("unknown value {text}; did you mean {choices}?").format(
                 text=repr(text), choices=tr.gettext(" or ").join(shown))
