@@ -199,14 +199,15 @@ def ask_command(
         except (EOFError, KeyboardInterrupt) as stop:
             from rules.i18n import translator
 
-            _ = translator(lang).ngettext
+            tr = translator(lang)
             interrupted = isinstance(stop, KeyboardInterrupt)
             count = len(session.asked)
-            why = (_("session interrupted after {n} answer; nothing saved.",
-                     "session interrupted after {n} answers; nothing saved.", count)
+            why = (tr.ngettext("session interrupted after {n} answer; nothing saved.",
+                               "session interrupted after {n} answers; nothing saved.", count)
                    if interrupted else
-                   _("session ended: no more input after {n} answer; nothing saved.",
-                     "session ended: no more input after {n} answers; nothing saved.", count))
+                   tr.ngettext("session ended: no more input after {n} answer; nothing saved.",
+                               "session ended: no more input after {n} answers; nothing saved.",
+                               count))
             typer.echo("\n" + why.format(n=count), err=True)
             raise typer.Exit(130 if interrupted else 1) from None
         console().print(render_decision(decision, ruleset, lang))
@@ -239,7 +240,7 @@ def verify_command(
         if as_json:
             _print_json(result.as_json())
         else:
-            typer.echo(render_verification(result))
+            typer.echo(render_verification(result, lang))
         if not result.holds:
             raise typer.Exit(1)
 
@@ -269,8 +270,18 @@ def check_command(
             from rules.solver.analysis import analyse
 
             analysis = analyse(ruleset, gaps or ())
+        from rules.i18n import translator
+        from rules.i18n.diagnostics import render_diagnostic
+        from rules.language.labels import coverage
+
+        tr = translator(lang)
+        _ = tr.gettext
+        covered = coverage(ruleset) if ruleset is not None else []
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
+                         "labels": [{"lang": c.lang, "total": c.total, "present": c.present,
+                                     "gaps": list(c.gaps), "missing": list(c.missing)}
+                                    for c in covered],
                          "diagnostics": [{"code": d.code, "severity": d.severity,
                                           "message": d.message, "file": d.span.file,
                                           "line": d.span.line, "column": d.span.column,
@@ -282,15 +293,35 @@ def check_command(
             raise typer.Exit(2)
         if not as_json:
             for diagnostic in diagnostics:
-                typer.echo(diagnostic.render(sources), err=True)
+                typer.echo(render_diagnostic(diagnostic, sources, tr.lang), err=True)
             assert ruleset is not None
-            typer.echo(f"ok: {len(ruleset.provisions)} provisions, {len(ruleset.facts)} facts, "
-                       f"{len(ruleset.actions)} actions, {len(sources)} files; "
-                       f"{len(diagnostics)} warning(s)")
+            typer.echo(_("ok: {provisions} provisions, {facts} facts, {actions} actions, {files} "
+                         "files; {warnings} warning(s)").format(
+                provisions=len(ruleset.provisions), facts=len(ruleset.facts),
+                actions=len(ruleset.actions), files=len(sources), warnings=len(diagnostics)))
+            typer.echo(_("labels: {coverage}").format(coverage="; ".join(
+                _coverage_text(c, tr) for c in covered)))
+            for c in covered:
+                if c.missing:
+                    shown = ", ".join(c.missing[:8]) + (", ..." if len(c.missing) > 8 else "")
+                    typer.echo("  " + _("{lang} missing: {keys}").format(lang=c.lang,
+                                                                         keys=shown))
             if analysis is not None:
                 from rules.solver.analysis import render_analysis
 
                 typer.echo("\n".join(render_analysis(analysis)))
+
+
+def _coverage_text(c: Any, tr: Any) -> str:
+    """`kk: 393/396 labels (3 known gaps)` in the user's language."""
+    text = tr.gettext("{lang}: {present}/{total} labels").format(lang=c.lang, present=c.present,
+                                                                 total=c.total)
+    if c.gaps:
+        text += " " + tr.ngettext("({n} known gap)", "({n} known gaps)", len(c.gaps)).format(
+            n=len(c.gaps))
+    if c.missing:
+        text += ", " + tr.gettext("{n} missing").format(n=len(c.missing))
+    return text
 
 
 @app.command("diff")
@@ -343,16 +374,22 @@ def diff_command(
         from rules.drafter.diff import corpus_table
         from rules.lawyer.report import console
 
-        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
-        typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
-                   + (f" ({already} already failing before it)" if already else ""))
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}", lang)))
+        typer.echo(tr.gettext("scenarios: {ran} run, {broken} broken by the amendment").format(
+            ran=ran, broken=len(broken))
+            + (" " + tr.gettext("({n} already failing before it)").format(n=already)
+               if already else ""))
         for b in broken:
-            typer.echo(f"  BROKEN {b.name} ({b.file})")
+            typer.echo("  " + tr.gettext("BROKEN {name} ({file})").format(name=b.name,
+                                                                          file=b.file))
             for failure in b.failures:
                 typer.echo(f"     {failure}")
         if corpus is not None:
             out = console()
-            for renderable in corpus_table(corpus):
+            for renderable in corpus_table(corpus, lang=lang):
                 out.print(renderable, markup=False)
 
 
@@ -426,17 +463,22 @@ def test_command(
             raise UserError(f"{folder}: no such scenario folder")
         report = run_scenarios(ruleset, folder)
         out = console()
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        _ = tr.gettext
+        passed_word, failed_word = _("pass"), _("FAIL")
         for result in report.results:
             if verbose or not result.passed:
-                mark = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+                mark = f"[green]{passed_word}[/]" if result.passed else f"[red]{failed_word}[/]"
                 out.print(f"{mark} {result.scenario.name} [dim]({result.scenario.source})[/]")
                 for failure in result.failures:
                     out.print(f"     {failure}", markup=False)
         coverage = report.coverage
-        table = Table(title="Coverage by provision (scenarios where it applies)",
+        table = Table(title=_("Coverage by provision (scenarios where it applies)"),
                       title_justify="left")
-        table.add_column("provision")
-        table.add_column("scenarios", justify="right")
+        table.add_column(_("provision"))
+        table.add_column(_("scenarios"), justify="right")
         for pid, count in coverage.items():
             if verbose or count == 0:
                 table.add_row(pid, str(count) if count else "[red]0[/]")
@@ -444,8 +486,9 @@ def test_command(
             out.print(table)
         passed = len(report.results) - len(report.failed)
         covered = len(coverage) - len(report.uncovered)
-        out.print(f"{passed} passed, {len(report.failed)} failed; provisions covered: "
-                  f"{covered}/{len(coverage)}")
+        out.print(_("{passed} passed, {failed} failed; provisions covered: {covered}/{total}"
+                    ).format(passed=passed, failed=len(report.failed), covered=covered,
+                             total=len(coverage)))
         if not report.ok:
             raise typer.Exit(1)
 
@@ -494,36 +537,50 @@ def batch_command(
         if as_json:
             _print_json(summary.to_dict())
             return
+        from rules.i18n import translator
+        from rules.lawyer.report import word
+
+        tr = translator(lang)
+        _ = tr.gettext
+        words = tr.words(plan.ruleset)
         outc = console()
-        table = Table(title=f"Outcomes per action ({summary.rows_evaluated:,} cases evaluated)",
-                      title_justify="left")
-        table.add_column("action")
+
+        def share(count: int) -> str:
+            return f"{tr.format_number(count)} ({tr.format_percent(count / done)})"
+
+        table = Table(title=_("Outcomes per action ({n} cases evaluated)").format(
+            n=tr.format_number(summary.rows_evaluated)), title_justify="left")
+        table.add_column(_("action"))
         statuses = ("required", "forbidden", "permitted", "none", "conflict", "undetermined")
         for status in statuses:
-            table.add_column(status, justify="right")
+            table.add_column(word(tr, status), justify="right")
         done = max(summary.rows_evaluated, 1)
         for name, counts in summary.actions.items():
-            table.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                  for s in statuses))
-        outc.print(table)
-        ctable = Table(title="Conclusions", title_justify="left")
-        ctable.add_column("conclusion")
-        for status in ("determined", "none", "undetermined", "conflict"):
-            ctable.add_column(status, justify="right")
+            table.add_row(words.action(name), *(share(counts.get(s, 0)) for s in statuses))
+        outc.print(table, markup=False)
+        ctable = Table(title=_("Conclusions"), title_justify="left")
+        ctable.add_column(_("conclusion"))
+        cstatuses = ("determined", "none", "undetermined", "conflict")
+        for status in cstatuses:
+            ctable.add_column(_("determined") if status == "determined" else word(tr, status),
+                              justify="right")
         for name, counts in summary.conclusions.items():
-            ctable.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                   for s in ("determined", "none", "undetermined", "conflict")))
-        outc.print(ctable)
+            ctable.add_row(words.conclusion(name), *(share(counts.get(s, 0)) for s in cstatuses))
+        outc.print(ctable, markup=False)
         mark = "" if summary.balanced else " [red](MISMATCH)[/]"
-        outc.print(f"rows in {summary.rows_in:,} = evaluated {summary.rows_evaluated:,} + "
-                   f"rejected {summary.rows_rejected:,}{mark}")
+        outc.print(_("rows in {rows} = evaluated {evaluated} + rejected {rejected}").format(
+            rows=tr.format_number(summary.rows_in),
+            evaluated=tr.format_number(summary.rows_evaluated),
+            rejected=tr.format_number(summary.rows_rejected)) + mark)
         if summary.rows_rejected:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(
+            reasons = ", ".join(f"{k} {tr.format_number(v)}" for k, v in sorted(
                 summary.reject_reasons.items(), key=lambda kv: -kv[1])[:5])
             where = rejects or (out.with_name(out.stem + ".rejects.csv") if out else None)
-            outc.print(f"rejected by field: {reasons}" + (f"; see {where}" if where else ""))
+            outc.print(_("rejected by field: {reasons}").format(reasons=reasons)
+                       + ("; " + _("see {path}").format(path=where) if where else ""),
+                       markup=False)
         if out is not None:
-            outc.print(f"results: {out}")
+            outc.print(_("results: {path}").format(path=out), markup=False)
 
 
 @app.command("generate")
@@ -543,7 +600,11 @@ def generate_command(
         if n < 0:
             raise UserError("N must be 0 or more")
         written = write(_load(rules_dir), n, out, seed=seed, invalid_share=invalid_share)
-        typer.echo(f"wrote {written:,} cases to {out}")
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        typer.echo(tr.gettext("wrote {n} cases to {path}").format(n=tr.format_number(written),
+                                                                   path=out))
 
 
 def main() -> None:

@@ -32,10 +32,10 @@ class CaseError(RulesError):
         super().__init__("; ".join(f"{path}: {why}" for path, why in problems))
 
     def render(self, lang: str | None = None) -> str:
-        _ = translator(lang).ngettext
+        tr = translator(lang)
         count = len(self.problems)
-        lines = [_("invalid case: {n} problem", "invalid case: {n} problems", count).format(
-            n=count)]
+        lines = [tr.ngettext("invalid case: {n} problem", "invalid case: {n} problems",
+                             count).format(n=count)]
         case = translator(lang).gettext("(case)")
         lines.extend(f"  {path or case}: {why}" for path, why in self.problems)
         return "\n".join(lines)

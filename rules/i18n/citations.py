@@ -52,10 +52,16 @@ def format_parts(lang: str, act_short: str, parts: tuple[tuple[str, str], ...],
 
     >>> format_parts("ru", "УК РК", (("article", "68"), ("part", "4"), ("item", "2")))
     'п. 2 ч. 4 ст. 68 УК РК'
+    >>> format_parts("ru", "Закон № 72-VIII", (("article", "1"),))
+    'Закон № 72-VIII, ст. 1'
     >>> format_parts("kk", "ҚР ҚК", (("article", "68"), ("part", "4")))
     'ҚР ҚК 68-бап, 4-бөлік'
     """
     if lang == "ru":
+        if any(c.islower() for c in act_short):
+            # a name that declines (`Закон № 72-VIII`) comes first, in the nominative
+            words = [f"{_RU.get(kind, kind)} {number}" for kind, number in parts]
+            return ", ".join(x for x in (act_short, *words) if x)
         words = [f"{_RU.get(kind, kind)} {number}" for kind, number in reversed(parts)]
         return " ".join(x for x in (*words, act_short) if x)
     if lang == "kk":
