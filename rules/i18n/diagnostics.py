@@ -80,7 +80,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
          N_("every provision cites its source, its confidence and the date it enters into "
             "force"), N_("values: {values}"), N_("remove the `gap` line"),
          N_("declare it with `{declaration}`"), N_("kinds: {kinds}"),
-         N_("expected confirmed, secondary or uncertain")),
+         N_("expected confirmed, secondary or uncertain"),
+         N_("`{value}` is a value of {enum}; compare it with a {kind} fact")),
 }
 
 _SEVERITY = {"error": N_("error"), "warning": N_("warning")}

@@ -75,6 +75,8 @@ def read_decision(data: Any) -> Decision:
     if missing:
         raise BadDecision("not a saved decision (from `rules eval --json`): missing "
                           + ", ".join(missing))
+    # `labels` (from `--json --labels LANG`) only names the ids for people: not part of it
+    data = {k: v for k, v in data.items() if k != "labels"}
     try:
         return Decision.model_validate(data)
     except ValidationError as error:
