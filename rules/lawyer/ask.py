@@ -376,6 +376,8 @@ class Session:
                                     "({gate})").format(answer=repr(text.strip()), gate=gate))
             value: Any = False
             path, never = gate, path
+        elif path in self._gates.values() and normalize(text) in NEVER_ANSWERS:
+            never, value = "", False      # "was there an earlier one?" - "never"
         else:
             never = ""
             value = parse_answer(fact, text, self.ruleset, self.tr.lang)
