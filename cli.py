@@ -321,7 +321,7 @@ def _coverage_text(c: Any, tr: Any) -> str:
             n=len(c.gaps))
     if c.missing:
         text += ", " + tr.gettext("{n} missing").format(n=len(c.missing))
-    return text
+    return str(text)
 
 
 @app.command("diff")
@@ -372,9 +372,8 @@ def diff_command(
                 **({"corpus": corpus.to_json()} if corpus is not None else {})})
             return
         from rules.drafter.diff import corpus_table
-        from rules.lawyer.report import console
-
         from rules.i18n import translator
+        from rules.lawyer.report import console
 
         tr = translator(lang)
         typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}", lang)))

@@ -168,7 +168,7 @@ def test_parse_rejects_with_reason(small: rules.RuleSet) -> None:
         parse_answer(small.facts["victim.age"], "200")
     with pytest.raises(AnswerError, match="not a whole number"):
         parse_answer(small.facts["victim.age"], "ten")
-    with pytest.raises(AnswerError, match="not a date like 2024-06-16 or 16.06.2024"):
+    with pytest.raises(AnswerError, match=r"not a date like 2024-06-16 or 16\.06\.2024"):
         parse_answer(small.facts["offence.date"], "16/06/2024")
     assert parse_answer(small.facts["offence.date"], "16.06.2024") == "2024-06-16"
     with pytest.raises(AnswerError, match="before 2015-01-01"):
@@ -201,7 +201,8 @@ def test_answer_the_case_rejects_is_asked_again(small: rules.RuleSet) -> None:
                               "victim": {"birth_date": "2014-03-15"}})
     run_session(session, read=lambda _: next(replies, "?"), write=lines.append)
     transcript = "\n".join(lines)
-    assert "Not accepted: 'abc' is not a date like 2024-06-16 or 16.06.2024 (please answer again)" in transcript
+    assert ("Not accepted: 'abc' is not a date like 2024-06-16 or 16.06.2024 (please answer "
+            "again)") in transcript
     assert session.case["offence"]["date"] == "2024-07-01"
 
 

@@ -47,8 +47,8 @@ def _marked_messages() -> set[str]:
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])
 def test_every_interface_string_is_translated(lang: str) -> None:
-    """A string marked in the code but missing from (or untranslated in) a catalog fails here:
-    run `pybabel extract` and `pybabel update` (docs/I18N.md) and translate it."""
+    """A string marked in the code but missing from (or untranslated in) a catalog fails
+    here: run `pybabel extract` and `pybabel update` (docs/I18N.md) and translate it."""
     catalog = _catalog(lang)
     translated = {}
     for message in catalog:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,7 +102,7 @@ def resolve_lang(lang: str | None = None) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(lang: str) -> _gettext.NullTranslations:
     """The compiled catalog of a language: the `.mo` when built, else the `.po` compiled here."""
     if lang == DEFAULT:
@@ -193,6 +193,6 @@ def translator(lang: str | None = None) -> Translator:
     return _translator(resolve_lang(lang))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translator(lang: str) -> Translator:
     return Translator(lang)

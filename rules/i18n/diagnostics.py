@@ -10,7 +10,7 @@ is never lost, only untranslated (a test lists the codes that have templates).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from rules.i18n import translator
 from rules.language.source import Diagnostic, RuleSetError
@@ -87,7 +87,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 _SEVERITY = {"error": N_("error"), "warning": N_("warning")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
     regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import shutil
-import textwrap
 
 from rules.cases.model import CaseError
 from rules.i18n import Translator, translator

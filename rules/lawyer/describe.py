@@ -135,15 +135,15 @@ def _words(expr: core.Expr, ruleset: RuleSet, tr: Translator) -> str:
     if isinstance(expr, core.In):
         values = ", ".join(_words(core.Lit(v, expr.operand.type), ruleset, tr)
                            for v in expr.values)
-        operand = _words(expr.operand, ruleset, tr)
+        subject = _words(expr.operand, ruleset, tr)
         if expr.negated:
-            return _("{operand} is none of: {values}").format(operand=operand, values=values)
-        return _("{operand} is one of: {values}").format(operand=operand, values=values)
+            return _("{operand} is none of: {values}").format(operand=subject, values=values)
+        return _("{operand} is one of: {values}").format(operand=subject, values=values)
     if isinstance(expr, core.IsKnown):
-        operand = _words(expr.operand, ruleset, tr)
+        subject = _words(expr.operand, ruleset, tr)
         if expr.negated:
-            return _("{operand} is not stated").format(operand=operand)
-        return _("{operand} is stated").format(operand=operand)
+            return _("{operand} is not stated").format(operand=subject)
+        return _("{operand} is stated").format(operand=subject)
     first, second = (_words(a, ruleset, tr) for a in expr.args)
     if expr.function == "years_between":
         return _("whole years from {first} to {second}").format(first=first, second=second)

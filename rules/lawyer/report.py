@@ -252,8 +252,9 @@ def needed_facts(decision: Decision, ruleset: RuleSet | None = None,
     for u in decision.undetermined:
         counts.update(set(u.needs) - exclude)
     words = translator(lang).words(ruleset) if ruleset is not None else None
-    return [NeededFact(path, words.fact(path) if words is not None and path in ruleset.facts
-                       else "", count)  # type: ignore[union-attr]
+    known = ruleset.facts if ruleset is not None else {}
+    return [NeededFact(path, words.fact(path) if words is not None and path in known else "",
+                       count)
             for path, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
