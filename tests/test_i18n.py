@@ -43,7 +43,7 @@ def _marked_messages() -> set[str]:
     return found
 
 
-# ---- catalogs -------------------------------------------------------------------------------------
+# ---- catalogs ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])
 def test_every_interface_string_is_translated(lang: str) -> None:
