@@ -272,7 +272,7 @@ def check_command(
             analysis = analyse(ruleset, gaps or ())
         from rules.i18n import translator
         from rules.i18n.diagnostics import render_diagnostic
-        from rules.language.labels import coverage
+        from rules.language.label_check import coverage
 
         tr = translator(lang)
         _ = tr.gettext
@@ -537,7 +537,7 @@ def batch_command(
             _print_json(summary.to_dict())
             return
         from rules.i18n import translator
-        from rules.lawyer.report import word
+        from rules.i18n.words import word
 
         tr = translator(lang)
         _ = tr.gettext

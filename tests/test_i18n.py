@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 import rules
 from cli import app
 from rules.i18n import UnknownLanguage, compile_po, resolve_lang, translator, using
-from rules.i18n.text import normalize, skeleton
+from rules.language.spelling import normalize, skeleton
 from rules.i18n.vocabulary import UnknownValue
-from rules.language.labels import coverage
+from rules.language.label_check import coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "rules" / "i18n" / "locale"

@@ -30,11 +30,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rules.language.ruleset import RuleSet, attach
 from rules.language.source import RulesError
 
 if TYPE_CHECKING:
     from rules.i18n.words import LawWords
-    from rules.language.ruleset import RuleSet
 
 LANGUAGES = ("en", "ru", "kk")
 DEFAULT = "en"
@@ -196,3 +196,12 @@ def translator(lang: str | None = None) -> Translator:
 @cache
 def _translator(lang: str) -> Translator:
     return Translator(lang)
+
+
+def _vocabulary(ruleset: RuleSet) -> object:
+    from rules.i18n.vocabulary import Vocabulary
+
+    return Vocabulary(ruleset)
+
+
+attach("vocabulary", _vocabulary)     # `RuleSet.vocabulary` (the language layer imports no i18n)

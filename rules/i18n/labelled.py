@@ -16,7 +16,7 @@ from rules.results import Decision
 
 def decision_labels(decision: Decision, ruleset: RuleSet, lang: str) -> dict[str, Any]:
     """`{"lang", "facts", "values", "actions", "modalities", "conclusions", "provisions"}`."""
-    from rules.lawyer.report import word
+    from rules.i18n.words import word
 
     tr = translator(lang)
     words = tr.words(ruleset)

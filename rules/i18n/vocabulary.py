@@ -3,9 +3,9 @@
 `ruleset.vocabulary.resolve(enum, text)` is what the case loader, `rules ask`, the batch back end
 (through `names`) and forms use: the value's id, its label in any language and its declared
 aliases are the same answer in any letter case, with surrounding or repeated spaces, hyphens or
-underscores (`rules.i18n.text.normalize`). Anything else is an `UnknownValue` whose message lists
-the closest values, ranked on transliterated skeletons (so `Zhambylskaya` finds `jambyl` and
-`otets` finds `parent`), each shown with its label in the user's language.
+underscores (`rules.language.spelling.normalize`). Anything else is an `UnknownValue` whose
+message lists the closest values, ranked on transliterated skeletons (so `Zhambylskaya` finds
+`jambyl` and `otets` finds `parent`), each shown with its label in the user's language.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rules.i18n.text import closeness, normalize
 from rules.language import core
-from rules.language.labels import LANGUAGES, enum_types, spaced
+from rules.language.label_check import enum_types
+from rules.language.labels import LANGUAGES, spaced
 from rules.language.source import RulesError
+from rules.language.spelling import closeness, normalize
 
 if TYPE_CHECKING:
     from rules.language.ruleset import RuleSet

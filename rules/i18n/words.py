@@ -12,14 +12,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from rules.i18n.citations import format_parts, parse_reference
-from rules.i18n.text import normalize
 from rules.language import core
+from rules.language.citations import format_parts, parse_reference
 from rules.language.labels import Label, QuoteText, spaced, text_key
+from rules.language.spelling import normalize
 
 if TYPE_CHECKING:
     from rules.i18n import Translator
     from rules.language.ruleset import Citation, Provision, RuleSet
+
+def N_(message: str) -> str:
+    """Mark a message for extraction (pybabel) where it is translated later."""
+    return message
+
+
+# Words for values the engine itself produces, translated when shown.
+_WORDS = {"required": N_("required"), "forbidden": N_("forbidden"), "permitted": N_("permitted"),
+          "true": N_("true"), "false": N_("false"), "unknown": N_("unknown"),
+          "not evaluated": N_("not evaluated"), "none": N_("none"), "conflict": N_("conflict"),
+          "undetermined": N_("undetermined"), "offence date": N_("offence date"),
+          "as_of": N_("--as-of"), "applies": N_("applies"),
+          "does_not_apply": N_("does not apply")}
+
+
+def word(tr: Translator, value: str) -> str:
+    """An engine word (`required`, `true`, ...) in the translator's language."""
+    return tr.gettext(_WORDS[value]) if value in _WORDS else value
+
 
 _CONFIDENCE_EN = {"confirmed": ("confirmed (primary text)", ""),
                   "secondary": ("secondary source: check the text before relying on it", "[S]"),

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 from rules.language import core
 from rules.language import syntax as s
-from rules.language.labels import LabelChecker, ask_orders, enum_types, provision_texts
+from rules.language.label_check import LabelChecker, ask_orders, enum_types, provision_texts
 from rules.language.printer import expr_text
 from rules.language.ruleset import (
     CONFIDENCES,
@@ -31,6 +31,7 @@ from rules.language.ruleset import (
     Provision,
     ProvisionOutcome,
     RuleSet,
+    facts_read,
 )
 from rules.language.source import Diagnostics, RuleSetError, Span, did_you_mean
 
@@ -86,7 +87,7 @@ class _Checker:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
                        self.conclusions, provisions, self.governing, dict(sources),
-                       tuple(self.modules), labels, ask_order)
+                       tuple(self.modules), labels=labels, ask_order=ask_order)
 
     @property
     def _labels(self) -> LabelChecker:
@@ -357,27 +358,9 @@ class _Checker:
                                          s.Unary, s.Binary, s.Member, s.Known))
         expr = self._expr(clause.value, core.BOOLEAN)
         self._expect(expr, core.BOOLEAN, clause.value.span, f"an `{clause.kind}` condition")
-        facts = tuple(sorted(self.facts_read(expr)))
+        facts = tuple(sorted(facts_read(expr, self.definitions, self.facts)))
         return Condition(clause.kind, expr, expr_text(clause.value), facts,  # type: ignore[arg-type]
                          clause.span)
-
-    def facts_read(self, expr: core.Expr) -> set[str]:
-        """Every fact an expression reads, through definitions and derived facts."""
-        found: set[str] = set()
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, core.FactRef):
-                if node.path not in found:
-                    found.add(node.path)
-                    derivation = self.facts[node.path].derivation
-                    if derivation is not None:
-                        stack.append(derivation)
-            elif isinstance(node, core.DefRef):
-                if node.name in self.definitions:
-                    stack.append(self.definitions[node.name].expr)
-            stack.extend(core.children(node))
-        return found
 
     def _outcome(self, outcome: s.Outcome, owner: str) -> ProvisionOutcome | None:
         if isinstance(outcome, s.Deontic):

@@ -20,7 +20,6 @@ from rich.table import Table
 from rich.text import Text
 
 from rules.i18n import Translator, translator
-from rules.interpreter.closures import Compiler, Env, Unknown
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
 
@@ -54,37 +53,6 @@ def _lit(value: Any) -> str:
     return str(value)
 
 
-def expr_text(expr: core.Expr) -> str:
-    """Rule text of a checked expression (parenthesised where nested)."""
-    if isinstance(expr, core.Lit):
-        return _lit(expr.value)
-    if isinstance(expr, core.FactRef):
-        return expr.path
-    if isinstance(expr, core.DefRef):
-        return expr.name
-    if isinstance(expr, core.Not):
-        return f"not {_wrap(expr.operand)}"
-    if isinstance(expr, core.BoolOp):
-        return f" {expr.op} ".join(_wrap(o) for o in expr.operands)
-    if isinstance(expr, core.Compare):
-        return f"{_wrap(expr.left)} {expr.op} {_wrap(expr.right)}"
-    if isinstance(expr, core.Arith):
-        if expr.right is None:
-            return f"-{_wrap(expr.left)}"
-        return f"{_wrap(expr.left)} {expr.op} {_wrap(expr.right)}"
-    if isinstance(expr, core.In):
-        values = ", ".join(_lit(v) for v in expr.values)
-        return f"{_wrap(expr.operand)} {'not in' if expr.negated else 'in'} {{{values}}}"
-    if isinstance(expr, core.IsKnown):
-        return f"{_wrap(expr.operand)} is {'unknown' if expr.negated else 'known'}"
-    return f"{expr.function}({', '.join(expr_text(a) for a in expr.args)})"
-
-
-def _wrap(expr: core.Expr) -> str:
-    text = expr_text(expr)
-    return f"({text})" if isinstance(expr, (core.BoolOp, core.Compare, core.Arith)) else text
-
-
 def _doc(ruleset: RuleSet, path: str, tr: Translator) -> str:
     doc = tr.words(ruleset).fact(path)
     if doc == path:
@@ -92,78 +60,80 @@ def _doc(ruleset: RuleSet, path: str, tr: Translator) -> str:
     return doc[:1].lower() + doc[1:]
 
 
-def expr_words(expr: core.Expr, ruleset: RuleSet, lang: str | None = None) -> str:
-    """An expression in plain words: facts by their meanings (and names), definitions by
-    theirs, enum values by their labels, in a language."""
-    return _words(expr, ruleset, translator(lang))
+class _Words(core.Lowering[str]):
+    """An expression in plain words, in a language: facts by their meanings (and names),
+    definitions by what they stand for, enum values by their labels."""
 
+    def __init__(self, ruleset: RuleSet, tr: Translator):
+        self.ruleset = ruleset
+        self.tr = tr
+        self.words = tr.words(ruleset)
 
-def _words(expr: core.Expr, ruleset: RuleSet, tr: Translator) -> str:
-    _ = tr.gettext
-    words = tr.words(ruleset)
-    if isinstance(expr, core.Lit):
-        if expr.type.kind == "enum" and isinstance(expr.value, str):
-            return words.value(expr.type, expr.value)
-        if isinstance(expr.value, bool):
-            return _("yes") if expr.value else _("no")
-        if isinstance(expr.value, dt.date):
-            return tr.format_date(expr.value)
-        return _lit(expr.value)
-    if isinstance(expr, core.FactRef):
-        return f"{_doc(ruleset, expr.path, tr)} [{expr.path}]"
-    if isinstance(expr, core.DefRef):
-        return words.term(expr.name)
-    if isinstance(expr, core.Not):
-        return _("not ({words})").format(words=_words(expr.operand, ruleset, tr))
-    if isinstance(expr, core.BoolOp):
+    def lit(self, node: core.Lit) -> str:
+        _ = self.tr.gettext
+        if node.type.kind == "enum" and isinstance(node.value, str):
+            return self.words.value(node.type, node.value)
+        if isinstance(node.value, bool):
+            return _("yes") if node.value else _("no")
+        if isinstance(node.value, dt.date):
+            return self.tr.format_date(node.value)
+        return _lit(node.value)
+
+    def fact(self, node: core.FactRef) -> str:
+        return f"{_doc(self.ruleset, node.path, self.tr)} [{node.path}]"
+
+    def definition(self, node: core.DefRef) -> str:
+        return self.words.term(node.name)
+
+    def negation(self, node: core.Not) -> str:
+        return self.tr.gettext("not ({words})").format(words=self.lower(node.operand))
+
+    def bool_op(self, node: core.BoolOp) -> str:
         parts = []
-        for operand in expr.operands:
-            text = _words(operand, ruleset, tr)
+        for operand in node.operands:
+            text = self.lower(operand)
             parts.append(f"({text})" if isinstance(operand, core.BoolOp) else text)
-        joiner = _(" and ") if expr.op == "and" else _(" or ")
-        return joiner.join(parts)
-    if isinstance(expr, core.Compare):
+        _ = self.tr.gettext
+        return (_(" and ") if node.op == "and" else _(" or ")).join(parts)
+
+    def compare(self, node: core.Compare) -> str:
         table = _OP_WORDS
-        if expr.left.type.kind == "date":
+        if node.left.type.kind == "date":
             table = {**_OP_WORDS, **_DATE_OP_WORDS}
-        left, right = _words(expr.left, ruleset, tr), _words(expr.right, ruleset, tr)
-        return f"{left} {_(table[expr.op])} {right}"
-    if isinstance(expr, core.Arith):
-        if expr.right is None:
-            return _("minus {words}").format(words=_words(expr.left, ruleset, tr))
-        return f"{_words(expr.left, ruleset, tr)} {expr.op} {_words(expr.right, ruleset, tr)}"
-    if isinstance(expr, core.In):
-        values = ", ".join(_words(core.Lit(v, expr.operand.type), ruleset, tr)
-                           for v in expr.values)
-        subject = _words(expr.operand, ruleset, tr)
-        if expr.negated:
+        return (f"{self.lower(node.left)} {self.tr.gettext(table[node.op])} "
+                f"{self.lower(node.right)}")
+
+    def arith(self, node: core.Arith) -> str:
+        if node.right is None:
+            return self.tr.gettext("minus {words}").format(words=self.lower(node.left))
+        return f"{self.lower(node.left)} {node.op} {self.lower(node.right)}"
+
+    def member(self, node: core.In) -> str:
+        _ = self.tr.gettext
+        values = ", ".join(self.lit(core.Lit(v, node.operand.type)) for v in node.values)
+        subject = self.lower(node.operand)
+        if node.negated:
             return _("{operand} is none of: {values}").format(operand=subject, values=values)
         return _("{operand} is one of: {values}").format(operand=subject, values=values)
-    if isinstance(expr, core.IsKnown):
-        subject = _words(expr.operand, ruleset, tr)
-        if expr.negated:
+
+    def is_known(self, node: core.IsKnown) -> str:
+        _ = self.tr.gettext
+        subject = self.lower(node.operand)
+        if node.negated:
             return _("{operand} is not stated").format(operand=subject)
         return _("{operand} is stated").format(operand=subject)
-    first, second = (_words(a, ruleset, tr) for a in expr.args)
-    if expr.function == "years_between":
-        return _("whole years from {first} to {second}").format(first=first, second=second)
-    return _("days from {first} to {second}").format(first=first, second=second)
+
+    def call(self, node: core.Call) -> str:
+        _ = self.tr.gettext
+        first, second = (self.lower(a) for a in node.args)
+        if node.function == "years_between":
+            return _("whole years from {first} to {second}").format(first=first, second=second)
+        return _("days from {first} to {second}").format(first=first, second=second)
 
 
-def facts_of(expr: core.Expr, ruleset: RuleSet | None = None) -> set[str]:
-    """The facts an expression reads, through definitions when a rule set is given."""
-    found: set[str] = set()
-    stack = [expr]
-    seen: set[str] = set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, core.FactRef):
-            found.add(node.path)
-        elif isinstance(node, core.DefRef) and ruleset is not None and node.name not in seen:
-            seen.add(node.name)
-            stack.append(ruleset.definitions[node.name].expr)
-        stack.extend(core.children(node))
-    return found
+def expr_words(expr: core.Expr, ruleset: RuleSet, lang: str | None = None) -> str:
+    """An expression in plain words, in a language (see `_Words`)."""
+    return _Words(ruleset, translator(lang)).lower(expr)
 
 
 def definitions_of(expr: core.Expr, ruleset: RuleSet) -> list[str]:
@@ -177,34 +147,6 @@ def definitions_of(expr: core.Expr, ruleset: RuleSet) -> list[str]:
             stack.append(ruleset.definitions[node.name].expr)
         stack.extend(core.children(node))
     return found
-
-
-# ---- which simple tests decided a condition -----------------------------------------------------
-
-def deciding_atoms(expr: core.Expr, env: Env, ruleset: RuleSet,
-                   compiler: Compiler) -> list[tuple[core.Expr, Any]]:
-    """The simple tests that gave `expr` its value on `env`, with their values.
-
-    For `a and b` false, the false operands; for `a or b` true, the true ones; a definition is
-    opened; an unknown value shows the unknown operands.
-    """
-    value = compiler.compile(expr)(env)
-    if isinstance(expr, core.DefRef):
-        return deciding_atoms(ruleset.definitions[expr.name].expr, env, ruleset, compiler)
-    if isinstance(expr, core.Not):
-        return deciding_atoms(expr.operand, env, ruleset, compiler)
-    if isinstance(expr, core.BoolOp):
-        values = [(o, compiler.compile(o)(env)) for o in expr.operands]
-        if isinstance(value, Unknown):
-            chosen = [o for o, v in values if isinstance(v, Unknown)]
-        else:
-            chosen = [o for o, v in values if v is value]
-        atoms: list[tuple[core.Expr, Any]] = []
-        for operand in chosen:
-            atoms.extend(a for a in deciding_atoms(operand, env, ruleset, compiler)
-                         if a not in atoms)
-        return atoms
-    return [(expr, value)]
 
 
 # ---- a provision described ----------------------------------------------------------------------
@@ -255,19 +197,20 @@ def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDe
     tr = translator(lang)
     _ = tr.gettext
     words = tr.words(ruleset)
+    lower = _Words(ruleset, tr).lower
     p = find_provision(ruleset, pid)
     in_force = _("from {date}").format(date=tr.format_date(p.start))
     if p.end:
         in_force += " " + _("until {date} (inclusive)").format(date=tr.format_date(p.end))
     overridden_by = tuple((q.id, words.title(q)) for q in ruleset.provisions
                           if p.id in q.overrides)
-    conditions = tuple(ConditionWords(c.kind, c.text, _words(c.expr, ruleset, tr))
+    conditions = tuple(ConditionWords(c.kind, c.text, lower(c.expr))
                        for c in p.conditions)
     definitions: list[str] = []
     facts: set[str] = set()
     for c in p.conditions:
         definitions.extend(d for d in definitions_of(c.expr, ruleset) if d not in definitions)
-        facts |= facts_of(c.expr, ruleset)
+        facts |= ruleset.facts_read(c.expr, derived=False)
     outcomes = []
     for o in p.outcomes:
         if isinstance(o, ConclusionOutcome):
@@ -276,10 +219,10 @@ def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDe
                     isinstance(value.value, str):
                 shown = words.text(value.value)
             else:
-                shown = _words(value, ruleset, tr)
+                shown = lower(value)
             outcomes.append(_("concludes {name} = {value}").format(
                 name=words.conclusion(o.name), value=shown))
-            facts |= facts_of(o.value, ruleset)
+            facts |= ruleset.facts_read(o.value, derived=False)
         else:
             text = f"{_(_MODALITY_WORDS[o.modality])} {words.action(o.action)}"
             description = words.action_description(o.action)
@@ -287,9 +230,9 @@ def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDe
                 text += f" ({description})"
             if o.args:
                 text += " " + _("with {arguments}").format(arguments=", ".join(
-                    f"{k} = {_words(v, ruleset, tr)}" for k, v in o.args))
+                    f"{k} = {lower(v)}" for k, v in o.args))
                 for _name, arg in o.args:
-                    facts |= facts_of(arg, ruleset)
+                    facts |= ruleset.facts_read(arg, derived=False)
             outcomes.append(text)
     quote = words.quote(p)
     return ProvisionDescription(
@@ -298,7 +241,7 @@ def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDe
         in_force, _(_EFFECT[p.effect]),
         tuple((q, words.title(q)) for q in p.overrides if q in ruleset.by_id),
         overridden_by, conditions,
-        tuple((d, ruleset.definitions[d].text, _words(ruleset.definitions[d].expr, ruleset, tr))
+        tuple((d, ruleset.definitions[d].text, lower(ruleset.definitions[d].expr))
               for d in definitions),
         tuple((f, words.fact(f)) for f in sorted(facts) if f in ruleset.facts),
         tuple(outcomes), tr.lang, words.quote_origin(quote) if quote else "",

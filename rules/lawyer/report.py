@@ -27,8 +27,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from rules.i18n import Translator, translator
-from rules.i18n.words import LawWords
+from rules.i18n import translator
+from rules.i18n.words import LawWords, word
 from rules.language.ruleset import Provision, RuleSet
 from rules.results import Decision, ProvisionTrace
 
@@ -54,20 +54,6 @@ CONFIDENCE_NOTE = ("[S] secondary source, [U] uncertain source: check the text b
                    "on it.")
 _CONFIDENCE_NOTE = N_("{secondary} secondary source, {uncertain} uncertain source: check the text "
                       "before relying on it.")
-# Words for values the engine itself produces, translated when shown.
-_WORDS = {"required": N_("required"), "forbidden": N_("forbidden"), "permitted": N_("permitted"),
-          "true": N_("true"), "false": N_("false"), "unknown": N_("unknown"),
-          "not evaluated": N_("not evaluated"), "none": N_("none"), "conflict": N_("conflict"),
-          "undetermined": N_("undetermined"), "offence date": N_("offence date"),
-          "as_of": N_("--as-of"), "applies": N_("applies"),
-          "does_not_apply": N_("does not apply")}
-
-
-def word(tr: Translator, value: str) -> str:
-    """An engine word (`required`, `true`, ...) in the translator's language."""
-    return tr.gettext(_WORDS[value]) if value in _WORDS else value
-
-
 def confidence_note(lang: str | None = None, ruleset: RuleSet | None = None) -> str:
     """The legend of the confidence marks, in a language."""
     tr = translator(lang)
@@ -260,10 +246,9 @@ def needed_facts(decision: Decision, ruleset: RuleSet | None = None,
 
 def _derivation_inputs(ruleset: RuleSet) -> dict[str, set[str]]:
     """For each computed fact, the facts it is computed from."""
-    from rules.lawyer.describe import facts_of
 
-    return {path: facts_of(fact.derivation, ruleset) for path, fact in ruleset.facts.items()
-            if fact.derivation is not None}
+    return {path: ruleset.facts_read(fact.derivation, derived=False)
+            for path, fact in ruleset.facts.items() if fact.derivation is not None}
 
 
 def _used_facts(facts: Mapping[str, object], inputs: Mapping[str, set[str]],
@@ -569,8 +554,15 @@ def render_why_not(trace: ProvisionTrace, ruleset: RuleSet | None = None,
                 else _("exception holds"))
         lines.append(Text(_("Failed: {failure} ({what})").format(failure=failure, what=what),
                           style="red"))
-        if ruleset is not None and decision is not None and provision is not None:
-            lines.extend(_failed_on(ruleset, decision, provision, failure, tr))
+        for test in failed.on if failed is not None else []:
+            used = ", ".join(f"{f} = {shown(f, v)}"
+                             + (f" ({words.fact(f)})" if words is not None and
+                                words.fact(f) != f else "")
+                             for f, v in test.facts.items())
+            text = _("on: {test} is {value}").format(test=test.text, value=word(tr, test.value))
+            if used:
+                text += _(", because {facts}").format(facts=used)
+            lines.append(Text("   " + text))
     if trace.needs:
         def need(n: str) -> str:
             meaning = words.fact(n) if words is not None and ruleset is not None and \
@@ -589,32 +581,6 @@ def render_why_not(trace: ProvisionTrace, ruleset: RuleSet | None = None,
     lines.append(Text.assemble(_("Sources: {sources}").format(sources="; ".join(sources)),
                                _mark(mark)))
     return Group(*lines)
-
-
-def _failed_on(ruleset: RuleSet, decision: Decision, provision: Provision,
-               failure: str, tr: Translator) -> list[Text]:
-    """The simple tests a failed condition failed on, each with the facts it read."""
-    from rules.lawyer.describe import deciding_atoms, expr_text, facts_of
-
-    _ = tr.gettext
-    words = tr.words(ruleset)
-    condition = next((c for c in provision.conditions if f"{c.kind} {c.text}" == failure), None)
-    if condition is None:
-        return []
-    env = ruleset.evaluator.loader.load(decision.case)[1]
-    facts = decision.explanation.facts
-    lines = []
-    for atom, value in deciding_atoms(condition.expr, env, ruleset, ruleset.evaluator.compiler):
-        used = ", ".join(f"{f} = {words.fact_value(f, facts.get(f))}"
-                         + (f" ({words.fact(f)})" if words.fact(f) != f else "")
-                         for f in sorted(facts_of(atom, ruleset)))
-        shown = word(tr, ("true" if value else "false") if isinstance(value, bool)
-                     else "unknown")
-        text = _("on: {test} is {value}").format(test=expr_text(atom), value=shown)
-        if used:
-            text += _(", because {facts}").format(facts=used)
-        lines.append(Text("   " + text))
-    return lines
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from rules.i18n.text import normalize, skeleton
+from rules.language.spelling import normalize, skeleton
 
 if TYPE_CHECKING:
     from rules.lawyer.ask import Session
