@@ -223,6 +223,47 @@ def ask_command(
             write_html(decision, ruleset, report)
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (default: loopback only).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    rules_dir: RulesOption = None,
+    amendment: Annotated[Optional[list[Path]], typer.Option(
+        "--amendment", help="Serve the rules as changed by this amendment file.")] = None,
+    decision_log: Annotated[Optional[Path], typer.Option(
+        "--decision-log", help="Append one JSON line per decision (hashes and outcomes).")
+    ] = None,
+    log_cases: Annotated[bool, typer.Option(
+        "--log-cases", help="Also write each case's facts into the decision log.")] = False,
+    max_body: Annotated[int, typer.Option(
+        "--max-body", help="Largest request body accepted, in bytes (413 beyond).")
+    ] = 256 * 1024,
+    solver_seconds: Annotated[float, typer.Option(
+        "--solver-seconds", help="Hard time limit of a diff or check request.")] = 20.0,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")
+                          ] = False,
+) -> None:
+    """Serve the lawyer's pages and the JSON API v1 (reference at /docs)."""
+    with user_errors():
+        import importlib.util
+
+        if any(importlib.util.find_spec(m) is None for m in ("fastapi", "uvicorn")):
+            raise UserError("rules serve needs the web extra: pip install "
+                            "'kz-child-safety-rules[web]'")
+        if max_body < 1024 or solver_seconds <= 0 or workers < 1:
+            raise UserError("--max-body must be at least 1024, --solver-seconds above 0, "
+                            "--workers at least 1")
+        if log_cases and decision_log is None:
+            raise UserError("--log-cases needs --decision-log FILE")
+        from rules.web.config import ServeConfig
+        from rules.web.serve import serve
+
+        serve(ServeConfig(rules_dir, tuple(amendment or ()), decision_log, log_cases,
+                          max_body, solver_seconds), host, port, workers, access_log)
+
+
 @app.command("verify")
 def verify_command(
     decision_file: Annotated[Path, typer.Argument(
@@ -594,7 +635,7 @@ def generate_command(
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
     with user_errors(lang) as lang:
-        from rules.cases.generate import write
+        from rules.batch.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")

@@ -25,7 +25,8 @@ REPEAT_BULLYING = {"offence": {"date": "2024-09-30", "kind": "cyberbullying", "s
 
 def _session(bill: rules.RuleSet, case: dict, lang: str, answers: dict[str, str]
              ) -> tuple[Session, list[str], str]:
-    session = Session(bill, case, lang=lang)
+    # strict (no presumptions): the law would otherwise presume no earlier sanction
+    session = Session(bill, case, lang=lang, presumptions=False)
     asked: list[str] = []
     lines: list[str] = []
 
@@ -65,7 +66,7 @@ def test_never_answers_the_gate(bill: rules.RuleSet) -> None:
 def test_never_contradicting_a_stated_sanction_is_refused(bill: rules.RuleSet) -> None:
     case = json.loads(json.dumps(REPEAT_BULLYING))
     case["offender"]["prior_sanction"] = True
-    session = Session(bill, case, lang="ru")
+    session = Session(bill, case, lang="ru", presumptions=False)
     question = session.next_question()
     while question is not None and question.path != "offender.last_sanction_date":
         session.answer(question.path, "?")

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import rules
 from cli import app
 from rules.i18n import UnknownLanguage, compile_po, resolve_lang, translator, using
+from rules.i18n.diagnostics import render_case_error
 from rules.language.spelling import normalize, skeleton
 from rules.i18n.vocabulary import UnknownValue
 from rules.language.label_check import coverage
@@ -34,11 +35,13 @@ def _catalog(lang: str):  # type: ignore[no-untyped-def]
 
 def _marked_messages() -> set[str]:
     """Every interface string the code marks today, extracted as `pybabel extract` does."""
-    method_map = [("rules/**.py", "python"), ("cli.py", "python")]
+    method_map = [("rules/**.py", "python"), ("cli.py", "python"),
+                  ("rules/templates/**.html", "jinja2")]
+    options = {"rules/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, keywords={"_": None, "gettext": None, "N_": None,
-                                             "ngettext": (1, 2)}):
+            str(ROOT), method_map, options_map=options,
+            keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -303,7 +306,7 @@ def test_case_json_accepts_labels_and_shows_the_canonical_id(bill: rules.RuleSet
 def test_case_errors_in_the_users_language(bill: rules.RuleSet) -> None:
     with using("ru"), pytest.raises(rules.CaseError) as raised:
         bill.evaluate({"place": {"region": "Zhambylskaya"}, "offence": {"date": "10.03.2025"}})
-    text = raised.value.render("ru")
+    text = render_case_error(raised.value, "ru")
     assert "ошибка в деле: 2 проблемы" in text
     assert "place.region: неизвестное значение 'Zhambylskaya'; возможно, имелось в виду " \
            "Жамбылская область (jambyl)?" in text

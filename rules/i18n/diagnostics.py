@@ -13,7 +13,7 @@ import re
 from functools import cache
 
 from rules.i18n import translator
-from rules.language.source import Diagnostic, RuleSetError
+from rules.language.source import CaseError, Diagnostic, RuleSetError
 
 
 def N_(message: str) -> str:
@@ -129,10 +129,25 @@ def render_rule_errors(error: RuleSetError, lang: str | None = None) -> str:
     return f"{body}\n\n{count}"
 
 
+def render_case_error(error: CaseError, lang: str | None = None) -> str:
+    """A case error in a language: the count (plural forms from the catalog), then each
+    problem with its field path (the problems are worded in the language in use when the case
+    was read; see `rules.i18n.using`)."""
+    tr = translator(lang)
+    count = len(error.problems)
+    lines = [tr.ngettext("invalid case: {n} problem", "invalid case: {n} problems",
+                         count).format(n=count)]
+    case = tr.gettext("(case)")
+    lines.extend(f"  {path or case}: {why}" for path, why in error.problems)
+    return "\n".join(lines)
+
+
 def render_error(error: Exception, lang: str | None = None) -> str:
     """Any user-facing error, in a language (rule text errors with every diagnostic)."""
     if isinstance(error, RuleSetError):
         return render_rule_errors(error, lang)
+    if isinstance(error, CaseError):
+        return render_case_error(error, lang)
     render = getattr(error, "render", None)
     if callable(render):
         try:

@@ -81,6 +81,8 @@ def required_keys(ruleset: RuleSet) -> list[str]:
     keys += [f"confidence.{c}" for c in CONFIDENCE_KEYS]
     keys += [text_key(t) for t in text_values(ruleset.provisions)
              if not is_citation(t, ruleset.acts)]
+    keys += [text_key(p.rebuttal) for p in ruleset.presumptions.values()
+             if p.rebuttal and text_key(p.rebuttal) not in keys]
     keys += [f"title.{p.id}" for p in ruleset.provisions]
     keys += [f"quote.{p.id}" for p in ruleset.provisions if p.quotes]
     return keys
@@ -131,9 +133,10 @@ class LabelChecker:
     provisions: tuple[Provision, ...] = ()
     texts: tuple[str, ...] = ()
 
-    def run(self, blocks: list[s.LabelsBlock], provisions: tuple[Provision, ...]) -> Labels:
+    def run(self, blocks: list[s.LabelsBlock], provisions: tuple[Provision, ...],
+            more_texts: Iterable[str] = ()) -> Labels:
         self.provisions = provisions
-        self.texts = tuple(text_values(provisions))
+        self.texts = (*text_values(provisions), *more_texts)
         by_lang: dict[str, dict[str, Label]] = {lang: {} for lang in LANGUAGES}
         gaps: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
         by_lang["en"].update(self._english())

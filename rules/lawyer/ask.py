@@ -24,12 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rules.cases.model import CaseError
 from rules.i18n import Translator, translator
 from rules.i18n.vocabulary import UnknownValue
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
-from rules.language.source import did_you_mean
+from rules.language.source import CaseError, did_you_mean
 from rules.language.spelling import normalize
 from rules.lawyer.report import needed_facts
 from rules.results import Decision
@@ -265,15 +264,18 @@ class Session:
     """A guided-questions session: the case so far, what was asked, what is still worth asking."""
 
     def __init__(self, ruleset: RuleSet, case: dict[str, Any] | None = None,
-                 as_of: dt.date | None = None, lang: str | None = None):
+                 as_of: dt.date | None = None, lang: str | None = None,
+                 presumptions: bool = True):
         self.ruleset = ruleset
         self.as_of = as_of
+        self.presumptions = presumptions
         self.tr = translator(lang)
         self.words = self.tr.words(ruleset)
         self.current: Question | None = None     # the question being asked (for completion)
         self._gates = {fact: gate for gate, fact in ruleset.ask_order}
         self.case: dict[str, Any] = copy.deepcopy(case) if case else {}
-        self.decision = ruleset.evaluate(self.case, as_of=as_of)   # CaseError on a bad case
+        self.decision = ruleset.evaluate(self.case, as_of=as_of,   # CaseError on a bad case
+                                         presumptions=presumptions)
         self.case = copy.deepcopy(self.decision.case)
         self.asked: list[str] = []
         self.answers: dict[str, Any] = {}
@@ -345,7 +347,8 @@ class Session:
             trial = copy.deepcopy(self.case)
             _set(trial, path, _probe_value(self.ruleset.facts[path]))
             try:
-                probed = self.ruleset.evaluate(trial, as_of=self.as_of)
+                probed = self.ruleset.evaluate(trial, as_of=self.as_of,
+                                               presumptions=self.presumptions)
             except CaseError:
                 continue
             if _signature(probed) != current:
@@ -386,7 +389,8 @@ class Session:
         trial = copy.deepcopy(self.case)
         _set(trial, path, value)
         try:
-            decision = self.ruleset.evaluate(trial, as_of=self.as_of)
+            decision = self.ruleset.evaluate(trial, as_of=self.as_of,
+                                             presumptions=self.presumptions)
         except CaseError as error:
             reasons = "; ".join(f"{p}: {why}" for p, why in error.problems)
             raise AnswerError(_("the case rejects it: {reasons}").format(

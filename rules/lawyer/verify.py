@@ -14,9 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from rules.cases.model import CaseError
 from rules.language.ruleset import RuleSet
-from rules.language.source import RulesError
+from rules.language.source import CaseError, RulesError
 from rules.results import Decision
 
 
