@@ -29,6 +29,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", help="Language for people: en, ru or kk (default: RULES_LANG, then the locale, "
                    "then English).")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
 
 
 class UserError(Exception):
@@ -105,6 +107,7 @@ def eval_command(
     labels: Annotated[Optional[str], typer.Option(
         "--labels", help="With --json: add the labels of every id in this language (en, ru, "
                          "kk).")] = None,
+    strict: StrictOption = False,
     lang: LangOption = None,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
@@ -115,7 +118,7 @@ def eval_command(
 
             ruleset = amend_all(ruleset, amendment)
         facts = _read_case(case)
-        decision = ruleset.evaluate(facts, as_of=_date(as_of))
+        decision = ruleset.evaluate(facts, as_of=_date(as_of), presumptions=not strict)
         if report is not None:
             from rules.lawyer.html import write_html
 
@@ -140,7 +143,8 @@ def eval_command(
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                trace = ruleset.why_not(facts, pid, as_of=_date(as_of))
+                trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
+                                        presumptions=not strict)
                 out.print(render_why_not(trace, ruleset, decision, lang))
             return
         out.print(render_decision(decision, ruleset, lang))
@@ -308,9 +312,9 @@ def check_command(
         analysis = None
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
-            from rules.solver.analysis import analyse
+            from rules.solver.check import check_all
 
-            analysis = analyse(ruleset, gaps or ())
+            analysis = check_all(ruleset, gaps or ())
         from rules.i18n import translator
         from rules.i18n.diagnostics import render_diagnostic
         from rules.language.label_check import coverage
@@ -554,6 +558,7 @@ def batch_command(
     no_provisions: Annotated[bool, typer.Option(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
     as_json: JsonOption = False,
+    strict: StrictOption = False,
     lang: LangOption = None,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
@@ -564,7 +569,7 @@ def batch_command(
         from rules.batch import compile_batch, count_rows, run_batch
         from rules.lawyer.report import console
 
-        plan = compile_batch(_load(rules_dir), _date(as_of))
+        plan = compile_batch(_load(rules_dir), _date(as_of), presumptions=not strict)
         total = count_rows(cases) if cases.exists() else None
         show = sys.stderr.isatty() and not as_json
         with Progress("[progress.description]{task.description}", BarColumn(),

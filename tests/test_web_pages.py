@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from webserver import ROOT, Running, running_server
+from webserver import ROOT, running_server
 
 import rules
 

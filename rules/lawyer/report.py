@@ -147,10 +147,22 @@ class Item:
     reasons: tuple[Reason, ...]
     set_aside: tuple[SetAside, ...]
     mark_text: str = ""
+    presumed: tuple[str, ...] = ()     # presumed facts it rests on
 
     @property
     def mark(self) -> str:
         return self.mark_text or _MARK.get(self.confidence, "")
+
+
+@dataclass(frozen=True, slots=True)
+class PresumedLine:
+    """A presumption the decision rests on: the fact, its presumed value, why, what rebuts it."""
+
+    path: str
+    value: str
+    doc: str
+    sources: tuple[str, ...]
+    rebuttal: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +209,7 @@ class CaseReport:
     record: Mapping[str, str]
     lang: str = "en"
     confidence_note: str = CONFIDENCE_NOTE
+    presumed: tuple[PresumedLine, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -327,10 +340,23 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
         when = _("Law applied: the offence date is unknown, so whether each provision is in "
                  "force is itself unknown")
     stated = _flatten(decision.case)
+    presumed_paths = set(decision.explanation.presumed)
     facts = tuple(FactLine(path, words.fact_value(path, value),
                            words.fact(path) if path in ruleset.facts else "",
                            path not in stated)
-                  for path, value in decision.explanation.facts.items())
+                  for path, value in decision.explanation.facts.items()
+                  if path not in presumed_paths)
+
+    def basis(fact: str, given: list[str]) -> tuple[str, ...]:
+        declared = ruleset.presumptions.get(fact)
+        if declared is None or not declared.sources:
+            return tuple(given)
+        return tuple(words.citation(c) for c in declared.sources)
+
+    presumed = tuple(PresumedLine(p.fact, words.fact_value(p.fact, p.value),
+                                  words.fact(p.fact) if p.fact in ruleset.facts else "",
+                                  basis(p.fact, list(p.sources)), words.text(p.rebuttal))
+                     for p in decision.presumed)
 
     inputs = _derivation_inputs(ruleset)
 
@@ -345,7 +371,7 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
         Item(c.name, words.conclusion(c.name), _conclusion_value(ruleset, words, c.name, c.value),
              "", c.confidence, reasons(c.provisions),
              _set_aside(decision, ruleset, c.set_aside, c.provisions, words),
-             words.mark(c.confidence))
+             words.mark(c.confidence), tuple(c.presumed))
         for c in conclusions)
     procedures: list[Item] = []
     protections: list[Item] = []
@@ -353,7 +379,7 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
         item = Item(o.action, _action_label(ruleset, words, o.action, o.args),
                     word(tr, o.modality), o.modality, o.confidence, reasons(o.provisions),
                     _set_aside(decision, ruleset, o.set_aside, o.provisions, words),
-                    words.mark(o.confidence))
+                    words.mark(o.confidence), tuple(o.presumed))
         (protections if o.action in PROTECTIONS else procedures).append(item)
     sections = (Section(_("Qualification"), qualification),
                 Section(_("Procedures"), tuple(procedures)),
@@ -395,7 +421,8 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
               "as_of": decision.record.as_of.isoformat() if decision.record.as_of else "unknown"}
     return CaseReport(when, facts, sections, tuple(undetermined),
                       tuple(needed_facts(decision, ruleset, lang=tr.lang)), conflicts,
-                      tuple(citations), record, tr.lang, confidence_note(tr.lang, ruleset))
+                      tuple(citations), record, tr.lang, confidence_note(tr.lang, ruleset),
+                      presumed)
 
 
 def _flatten(case: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -428,9 +455,13 @@ def _reason_node(parent: Tree, reason: Reason) -> None:
         node.add(line)
 
 
-def _item_tree(item: Item) -> Tree:
+def _item_tree(item: Item, lang: str = "en") -> Tree:
     style = _STYLE.get(item.modality, "bold")
-    tree = Tree(Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.mark)))
+    head = Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.mark))
+    if item.presumed:
+        head.append("  " + translator(lang).gettext("presumed: {facts}").format(
+            facts=", ".join(item.presumed)), style="cyan")
+    tree = Tree(head)
     for reason in item.reasons:
         _reason_node(tree, reason)
     for aside in item.set_aside:
@@ -450,12 +481,20 @@ def render_report(report: CaseReport) -> RenderableType:
         for f in report.facts:
             _add_row(facts, f.path, f.value + (f" {computed}" if f.derived else ""), f.doc)
         parts.append(facts)
+    if report.presumed:
+        table = Table(title=_("Presumed (the case does not say; the law presumes it until "
+                              "established otherwise)"), title_justify="left")
+        for column in (_("fact"), _("presumed"), _("basis"), _("rebutted if")):
+            table.add_column(column)
+        for p in report.presumed:
+            _add_row(table, p.path, p.value, "; ".join(p.sources), p.rebuttal)
+        parts.append(table)
     for section in report.sections:
         if not section.items:
             continue
         parts.append(Text(""))
         parts.append(Text(section.title, style="bold underline"))
-        parts.extend(_item_tree(item) for item in section.items)
+        parts.extend(_item_tree(item, report.lang) for item in section.items)
     if report.undetermined:
         parts.append(Text(""))
         table = Table(title=_("Undetermined: facts that would settle it"), title_justify="left")

@@ -82,7 +82,7 @@ def replay(ruleset: RuleSet, state: State, as_of: dt.date | str | None = None) -
 def _date(as_of: dt.date | str | None) -> dt.date | None:
     if as_of is None or isinstance(as_of, dt.date):
         return as_of
-    from rules.cases.model import CaseError
+    from rules.language.source import CaseError
 
     try:
         return dt.date.fromisoformat(as_of)

@@ -116,7 +116,7 @@ async def _submitted(request: Request) -> dict[str, str]:
 @router.post("/result")
 async def result_from_form(request: Request) -> Response:
     """The case form (or a witness's "open under the amendment") submitted."""
-    from rules.cases.model import CaseError
+    from rules.language.source import CaseError
     from rules.web.forms import case_from_form
 
     lang = page_lang(request)

@@ -97,9 +97,8 @@ def diagnostics_json(diagnostics: Sequence[Any],
 
 def from_library_error(error: Exception) -> Problem:
     """The problem for a `rules.RulesError` (any other exception is not the user's fault)."""
-    from rules.cases.model import CaseError
     from rules.i18n import UnknownLanguage
-    from rules.language.source import RuleSetError, UnknownProvision
+    from rules.language.source import CaseError, RuleSetError, UnknownProvision
 
     if isinstance(error, CaseError):
         return Problem("invalid-case", str(error), errors=field_errors(error.problems))
