@@ -122,7 +122,7 @@ def eval_command(
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
         if as_json:
             if labels is None:
                 typer.echo(decision.model_dump_json(indent=2))
@@ -224,7 +224,7 @@ def ask_command(
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
 
 
 @app.command("serve")

@@ -6,7 +6,9 @@ rewrites the files after a change that is meant.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,28 @@ def test_terminal_report_matches_golden(case: str, lang: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(result.stdout, encoding="utf-8")
     assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+@pytest.mark.parametrize("case", CASES)
+def test_html_report_matches_golden(case: str, lang: str, bill) -> None:  # type: ignore[no-untyped-def]
+    """The printable HTML report (`rules eval --report`), issued on a fixed day; the rules
+    hash and the engine version are masked, so only words and layout are compared."""
+    import json
+
+    from rules.lawyer.html import render_report_html, report_context
+
+    facts = json.loads((ROOT / "examples" / "cases" / f"{case}.json").read_text("utf-8"))
+    decision = bill.evaluate(facts)
+    html = render_report_html(report_context(decision, bill, lang,
+                                             issued=dt.date(2025, 3, 10)), lang)
+    html = re.sub(r"\b[0-9a-f]{64}\b", "[sha256]", html)
+    html = html.replace(decision.record.engine_version, "[engine]")
+    golden = GOLDEN / f"{case}.{lang}.html"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(html, encoding="utf-8")
+    assert html == golden.read_text(encoding="utf-8")
+    assert f'lang="{lang}"' in html
 
 
 def test_goldens_are_in_their_language() -> None:
