@@ -154,6 +154,31 @@ class Provision:
         return self.effect == "improves" or date >= self.start
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """What one change of an amendment did: the ids it created (new texts, in the amended rule
+    set) and the ids whose text it ended, removed or re-dated (in the rule set it was applied
+    to). `improving`: the amendment itself declares the change improving (it may reach back)."""
+
+    verb: str          # add | repeal | replace | amend | define | split | facts | enum
+    target: str
+    created: tuple[str, ...] = ()
+    ended: tuple[str, ...] = ()
+    improving: bool = False
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRecord:
+    """An amendment applied to a rule set: who changed what, from which date."""
+
+    id: str
+    title: str
+    file: str
+    date: dt.date
+    changes: tuple[ChangeRecord, ...] = ()
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A checked rule set. Immutable: amendments produce a new one."""
@@ -168,6 +193,7 @@ class RuleSet:
     governing_date: str | None
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
+    history: tuple[AmendmentRecord, ...] = field(default=(), compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
