@@ -503,6 +503,62 @@ def generate_command(
         typer.echo(f"wrote {written:,} cases to {out}")
 
 
+@app.command("fmt")
+def fmt_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Rule files or folders (default: the .law files under the current folder); "
+             "'-' formats standard input to standard output.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Change nothing; exit 1 if a file is not in the canonical layout.")
+    ] = False,
+) -> None:
+    """Rewrite rule files in the canonical layout (comments kept); `--check` for CI."""
+    with user_errors():
+        from rules.language.format import format_text
+        from rules.lawyer.report import write_atomic
+
+        if paths and [str(p) for p in paths] == ["-"]:
+            typer.echo(format_text(sys.stdin.read(), "<stdin>"), nl=False)
+            return
+        files = _law_files(paths or [Path(".")])
+        changed = []
+        for file in files:
+            text = file.read_text(encoding="utf-8")
+            tidy = format_text(text, str(file))
+            if tidy != text:
+                changed.append(file)
+                if not check:
+                    write_atomic(file, tidy)
+        if check:
+            for file in changed:
+                typer.echo(f"would reformat {file}")
+            typer.echo(f"{len(changed)} of {len(files)} file(s) not in the canonical layout"
+                       if changed else f"{len(files)} file(s) already formatted")
+            if changed:
+                raise typer.Exit(1)
+            return
+        for file in changed:
+            typer.echo(f"reformatted {file}")
+        typer.echo(f"{len(changed)} reformatted, {len(files) - len(changed)} unchanged")
+
+
+def _law_files(paths: list[Path]) -> list[Path]:
+    """The .law files named or under the folders named (hidden folders and venvs skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(f for f in sorted(path.rglob("*.law"))
+                         if not any(part.startswith(".") or part in ("venv", "node_modules")
+                                    for part in f.relative_to(path).parts[:-1]))
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    if not found:
+        raise UserError("no .law files found")
+    return found
+
+
 def main() -> None:
     """Entry point of the `rules` console script."""
     app()
