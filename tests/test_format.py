@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from cli import app
 from rules.language import syntax as s
-from rules.language.format import WIDTH, comments_of, format_module, format_text
+from rules.language.format import (
+    WIDTH,
+    comments_of,
+    format_module,
+    format_text,
+    printable_order,
+)
 from rules.language.parser import _parser, parse
 from rules.language.source import NOWHERE, Span
 
@@ -137,7 +143,8 @@ outcomes = st.one_of(
     st.builds(s.Deontic, st.sampled_from(["require", "forbid", "permit"]), names,
               st.lists(st.builds(s.Argument, names, exprs()), max_size=2).map(tuple)),
     st.builds(s.Conclude, names, exprs()))
-provisions = st.builds(s.Provision, names, texts, st.lists(clauses(), max_size=5).map(tuple),
+provisions = st.builds(s.Provision, names, texts, st.lists(clauses(), max_size=5).map(tuple)
+                       .map(printable_order),
                        st.lists(outcomes, min_size=1, max_size=3).map(tuple))
 types = st.one_of(st.builds(s.BoolType), st.builds(s.TextType),
                   st.builds(lambda a, b: s.IntType(min(a, b), max(a, b)),

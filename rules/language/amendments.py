@@ -126,11 +126,41 @@ def _effect(p: s.Provision) -> str:
 
 
 def _with_period(p: s.Provision, start: dt.date, end: dt.date | None, span: Span) -> s.Provision:
-    clauses = [c for c in p.clauses if c.kind != "in_force"]
     old = _first(p.clauses, "in_force")
     period_span = old.span if old is not None else span
-    clauses.append(s.Clause("in_force", s.InForce(start, end, period_span), period_span))
-    return replace(p, clauses=tuple(clauses))
+    clause = s.Clause("in_force", s.InForce(start, end, period_span), period_span)
+    return replace(p, clauses=_put(p.clauses, clause))
+
+
+def _put(clauses: tuple[s.Clause, ...], clause: s.Clause) -> tuple[s.Clause, ...]:
+    """`clauses` with `clause` in the place of the one of its kind, or, if there is none, before
+    the conditions (an `in force` clause after an `if` would read as `... in {...}`)."""
+    found = list(clauses)
+    for i, c in enumerate(found):
+        if c.kind == clause.kind:
+            found[i] = clause
+            return tuple(found)
+    at = next((i for i, c in enumerate(found) if c.kind in ("if", "unless")), len(found))
+    found.insert(at, clause)
+    return tuple(found)
+
+
+_ORDER = ("source", "confidence", "quote", "in_force", "effect", "overrides", "if", "unless")
+
+
+def _put_new(clauses: tuple[s.Clause, ...], clause: s.Clause) -> tuple[s.Clause, ...]:
+    """`clauses` with `clause` added before the conditions."""
+    found = list(clauses)
+    at = next((i for i, c in enumerate(found) if c.kind in ("if", "unless")), len(found))
+    found.insert(at, clause)
+    return tuple(found)
+
+
+def _canonical(clauses: list[s.Clause]) -> tuple[s.Clause, ...]:
+    """Clauses in the order the bill writes them (conditions keep their own order)."""
+    rank = {kind: i for i, kind in enumerate(_ORDER)}
+    rank["unless"] = rank["if"]
+    return tuple(sorted(clauses, key=lambda c: rank.get(c.kind, len(_ORDER))))
 
 
 _RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
@@ -286,17 +316,17 @@ class _Applier:
     def _header(self, p: s.Provision, inherit_sources: bool) -> s.Provision:
         """A new provision gets the amendment's date, and its source and confidence if it
         states none; under an amendment that `improves position`, that effect too."""
-        clauses = list(p.clauses)
+        clauses = p.clauses
         if _first(p.clauses, "in_force") is None:
-            clauses.append(s.Clause("in_force", s.InForce(self._date(), None, p.id_span),
-                                    p.id_span))
-        if inherit_sources and _first(p.clauses, "source") is None:
-            clauses.extend(c for c in self.a.clauses if c.kind == "source")
-        if _first(p.clauses, "confidence") is None:
-            clauses.extend(c for c in self.a.clauses if c.kind == "confidence")
-        if self.improving and _first(p.clauses, "effect") is None:
-            clauses.extend(c for c in self.a.clauses if c.kind == "effect")
-        return replace(p, clauses=tuple(clauses))
+            clauses = _put(clauses, s.Clause("in_force", s.InForce(self._date(), None,
+                                                                   p.id_span), p.id_span))
+        for kind in ("source", "confidence", "effect"):
+            if _first(p.clauses, kind) is None and (kind != "source" or inherit_sources) \
+                    and (kind != "effect" or self.improving):
+                for c in self.a.clauses:
+                    if c.kind == kind:
+                        clauses = _put_new(clauses, c)
+        return replace(p, clauses=clauses)
 
     def _add(self, change: s.AddChange) -> None:
         p = change.provision
@@ -406,7 +436,7 @@ class _Applier:
         else:
             start, end = self._date(), old_period.end if old_period else None
         clauses.append(s.Clause("in_force", s.InForce(start, end, change.span), change.span))
-        new = replace(new, clauses=tuple(clauses), outcomes=change.outcomes
+        new = replace(new, clauses=_canonical(clauses), outcomes=change.outcomes
                       if change.outcomes is not None else old.outcomes)
         self._split(change.target, change.span, new, "amend", self.improving)
 
@@ -427,7 +457,7 @@ class _Applier:
         end = old_period.end if old_period else None
         clauses.append(s.Clause("in_force", s.InForce(self._date(), end, span), span))
         title = f"{base_title(old.title)} (as amended by {self.a.id})" if retitle else old.title
-        return s.Provision(f"{base_id(target)}@{self.a.id}", title, tuple(clauses),
+        return s.Provision(f"{base_id(target)}@{self.a.id}", title, _canonical(clauses),
                            old.outcomes, old.span, old.id_span)
 
     def _confidence(self, old: s.Provision) -> s.Clause:
@@ -517,10 +547,9 @@ class _Applier:
                 self._set(loc, renamed)
                 continue
             new = self._new_version(p, p.id_span, p.id, retitle=False)
-            new = replace(new, clauses=tuple(
-                c for c in new.clauses if c.kind not in ("if", "unless", "in_force"))
-                + tuple(c for c in renamed.clauses if c.kind in ("if", "unless"))
-                + tuple(c for c in new.clauses if c.kind == "in_force"),
+            new = replace(new, clauses=_canonical(
+                [c for c in new.clauses if c.kind not in ("if", "unless")]
+                + [c for c in renamed.clauses if c.kind in ("if", "unless")]),
                 outcomes=renamed.outcomes)
             self._split(base_id(pid), p.id_span, new, "split", self.improving)
 
@@ -749,3 +778,22 @@ def amend_all(ruleset: RuleSet, paths: list[Path] | list[str] | None) -> RuleSet
     for amendment in load_amendments(paths):
         ruleset = apply_amendment(ruleset, amendment)
     return ruleset
+
+
+def versions_of(ruleset: RuleSet, pid: str) -> list[str]:
+    """The ids of every version of a provision (`pid` and `pid@...`), by date of entry."""
+    family = [p for p in ruleset.provisions if base_id(p.id) == base_id(pid)]
+    return [p.id for p in sorted(family, key=lambda p: p.start)]
+
+
+def version_on(ruleset: RuleSet, pid: str, date: dt.date | None) -> str | None:
+    """The version of a provision that governs an act of `date` (the latest one if no date):
+    `--why-not cc_68_1` keeps working after an amendment split it in time."""
+    ids = versions_of(ruleset, pid)
+    if not ids:
+        return None
+    if date is not None:
+        for version in reversed(ids):
+            if ruleset.by_id[version].in_force_on(date):
+                return version
+    return pid if pid in ids and date is None and len(ids) == 1 else ids[-1]

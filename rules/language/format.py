@@ -353,9 +353,24 @@ def _conclusion(p: Printer, node: s.ConclusionDecl, indent: int) -> None:
 @prints(s.Provision)
 def _provision(p: Printer, node: s.Provision, indent: int, prefix: str = "") -> None:
     p.line(" " * indent + f"{prefix}provision {node.id} {quoted(node.title)}", node.span)
-    for c in node.clauses:
+    for c in printable_order(node.clauses):
         _clause(p, c, indent + 2)
     _outcomes(p, node.outcomes, indent + 2)
+
+
+def printable_order(clauses: tuple[s.Clause, ...]) -> tuple[s.Clause, ...]:
+    """The clauses as written, except that a clause starting with `in` (`in force from`) never
+    follows a condition, where it would read as `... in {...}`: it moves before the first
+    condition. Parsed text never has it there; a tree built by an amendment may."""
+    conditions = [i for i, c in enumerate(clauses) if c.kind in ("if", "unless")]
+    if not conditions:
+        return clauses
+    first = conditions[0]
+    moved = [c for i, c in enumerate(clauses) if i > first and c.kind == "in_force"]
+    if not moved:
+        return clauses
+    kept = [c for i, c in enumerate(clauses) if not (i > first and c.kind == "in_force")]
+    return (*kept[:first], *moved, *kept[first:])
 
 
 def _clause(p: Printer, c: s.Clause, indent: int) -> None:
