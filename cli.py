@@ -181,7 +181,7 @@ def _versions_table(rows: list[Any]) -> Any:
 
     table = Table(title="Versions and their periods in force", title_justify="left")
     for column in ("provision", "version", "in force from", "until", "effect", "made by"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for v in rows:
         table.add_row(v.provision, v.id, v.start.isoformat(),
                       v.end.isoformat() if v.end else "", v.effect,

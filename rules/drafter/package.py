@@ -215,25 +215,30 @@ class _Attributor:
                         {i + 2: (t.key, t.after) for i in range(len(singles))})
             self.report.attributions.append(Attribution(t, by, together))
 
-    def undoings(self) -> None:
+    def undoings(self, limit: int = 6) -> None:
+        """Every (old state, state the amendment alone gives) pair that the package undoes,
+        one witness each."""
         z3 = self.encoder.z3
         for k in self.keys.values():
             base, final, *singles = k.terms
             for i, single in enumerate(singles):
                 if single.eq(base) or z3.is_false(z3.simplify(single != base)):
                     continue
-                model = self.query(single != base, final == base)
-                if model is None:
-                    continue
-                b = model.evaluate(base, model_completion=True).as_long()
-                x = model.evaluate(single, model_completion=True).as_long()
-                before, alone = k.name(b), k.name(x)
-                witness = self.witness(model, {0: (k.key, before), 1: (k.key, before),
-                                               i + 2: (k.key, alone)})
-                if witness is not None:
-                    self.report.undone.append(Undoing(
-                        self.ids[i], self._undoers(i, k, witness, before), k.key, before,
-                        alone, witness))
+                blocked: list[Any] = []
+                for _ in range(limit):
+                    model = self.query(single != base, final == base, *blocked)
+                    if model is None:
+                        break
+                    b = model.evaluate(base, model_completion=True).as_long()
+                    x = model.evaluate(single, model_completion=True).as_long()
+                    blocked.append(z3.Not(z3.And(base == b, single == x)))
+                    before, alone = k.name(b), k.name(x)
+                    witness = self.witness(model, {0: (k.key, before), 1: (k.key, before),
+                                                   i + 2: (k.key, alone)})
+                    if witness is not None:
+                        self.report.undone.append(Undoing(
+                            self.ids[i], self._undoers(i, k, witness, before), k.key, before,
+                            alone, witness))
 
     def _undoers(self, i: int, k: KeyTerms, witness: dict[str, Any], before: str) -> list[str]:
         """The other amendments that, added to amendment i, give back the old state on the
