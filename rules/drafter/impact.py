@@ -83,8 +83,8 @@ class ImpactReport:
     corpus: CorpusImpact | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        return json.loads(json.dumps(data, default=str))
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        return data
 
 
 def age_band(age: Any) -> str:
@@ -151,9 +151,9 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
         for action in sorted(set(old_args) & set(new_args)):
             (mod_a, args_a), (mod_b, args_b) = old_args[action], new_args[action]
             if mod_a == mod_b and args_a != args_b:
-                slot = (action, mod_a, args_a, args_b)
-                arguments[slot] += 1
-                ids = argument_samples.setdefault(slot, [])
+                which = (action, mod_a, args_a, args_b)
+                arguments[which] += 1
+                ids = argument_samples.setdefault(which, [])
                 if len(ids) < examples:
                     ids.append(row.id)
         if not moves:

@@ -183,7 +183,7 @@ class Workspace:
                                d.severity, d.notes) for d in error.diagnostics]
         return []
 
-    # ---- symbols ----------------------------------------------------------------------------------
+    # ---- symbols --------------------------------------------------------------------------------
 
     def symbols(self, path: str | Path) -> dict[str, Symbol]:
         """Every name declared in the rule set of `path` (and in the file itself)."""

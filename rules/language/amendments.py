@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rules.language import syntax as s
 from rules.language.checker import check_collect
@@ -647,10 +648,11 @@ def base_title(title: str) -> str:
 def _narrowing(old: s.TypeSpec, new: s.TypeSpec) -> str | None:
     if type(old) is not type(new):
         return "its type changes"
-    if isinstance(old, (s.IntType, s.DateType)):
-        assert isinstance(new, (s.IntType, s.DateType))
-        if (new.low is not None and (old.low is None or new.low > old.low)) or \
-                (new.high is not None and (old.high is None or new.high < old.high)):
+    if isinstance(old, s.IntType) and isinstance(new, s.IntType):
+        if _shrinks(old.low, old.high, new.low, new.high):
+            return "its range shrinks"
+    if isinstance(old, s.DateType) and isinstance(new, s.DateType):
+        if _shrinks(old.low, old.high, new.low, new.high):
             return "its range shrinks"
     if isinstance(old, s.EnumType):
         assert isinstance(new, s.EnumType)
@@ -661,6 +663,12 @@ def _narrowing(old: s.TypeSpec, new: s.TypeSpec) -> str | None:
         if lost:
             return f"it loses the value `{lost[0]}`"
     return None
+
+
+def _shrinks(old_low: Any, old_high: Any, new_low: Any, new_high: Any) -> bool:
+    """A range [new_low, new_high] (None: unbounded) that leaves out part of the old one."""
+    return bool((new_low is not None and (old_low is None or new_low > old_low))
+                or (new_high is not None and (old_high is None or new_high < old_high)))
 
 
 def _walk(expr: s.Expr) -> list[s.Expr]:

@@ -217,7 +217,7 @@ def _members(expr: s.Member, column: int, width: int) -> list[str]:
     return lines
 
 
-# ---- the printers ---------------------------------------------------------------------------------
+# ---- the printers -------------------------------------------------------------------------------
 
 ItemPrinter = Callable[[Printer, Any, int], None]
 PRINTERS: dict[type, ItemPrinter] = {}
@@ -322,6 +322,10 @@ def _fact(p: Printer, node: s.FactDecl, indent: int) -> None:
 
 
 @prints(s.Define)
+def _define_item(p: Printer, node: s.Define, indent: int) -> None:
+    _define(p, node, indent)
+
+
 def _define(p: Printer, node: s.Define, indent: int, prefix: str = "") -> None:
     typed = f" : {type_text(node.declared_type)}" if node.declared_type is not None else ""
     head = " " * indent + f"{prefix}define {node.name}{typed} ="
@@ -351,6 +355,10 @@ def _conclusion(p: Printer, node: s.ConclusionDecl, indent: int) -> None:
 
 
 @prints(s.Provision)
+def _provision_item(p: Printer, node: s.Provision, indent: int) -> None:
+    _provision(p, node, indent)
+
+
 def _provision(p: Printer, node: s.Provision, indent: int, prefix: str = "") -> None:
     p.line(" " * indent + f"{prefix}provision {node.id} {quoted(node.title)}", node.span)
     for c in printable_order(node.clauses):
