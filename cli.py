@@ -714,7 +714,7 @@ def lsp_command() -> None:
     """Start the language server for .law files on standard input and output (for editors)."""
     with user_errors():
         try:
-            from rules.editor.server import serve
+            from rules.lsp.server import serve
         except ImportError as error:
             raise UserError(f"the language server needs pygls: pip install "
                             f"'kz-child-safety-rules[lsp]' ({error})") from None

@@ -17,6 +17,8 @@ Use it like this::
 
 from __future__ import annotations
 
+import rules.cases
+import rules.interpreter  # noqa: F401  (attaches the interpreter to every RuleSet)
 from rules.cases.model import CaseError
 from rules.language.loader import bundled_path, check, load, parse
 from rules.language.ruleset import RuleSet

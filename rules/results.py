@@ -75,13 +75,24 @@ class Conflict(_Model):
     message: str
 
 
+class TestTrace(_Model):
+    """One simple test inside a condition that gave the condition its value (a false operand of
+    a false `and`, ...), with the facts it read."""
+
+    text: str
+    value: Literal["true", "false", "unknown"]
+    facts: dict[str, JsonScalar]
+
+
 class ConditionTrace(_Model):
-    """One condition of a provision, its value on this case, and the facts it read."""
+    """One condition of a provision, its value on this case, and the facts it read; `on` (in a
+    `why_not` trace) the simple tests that decided a failed condition."""
 
     kind: Literal["if", "unless"]
     text: str
     value: Literal["true", "false", "unknown", "not evaluated"]
     facts: dict[str, JsonScalar]
+    on: list[TestTrace] = []
 
 
 class ProvisionTrace(_Model):
@@ -168,12 +179,38 @@ class Decision(_Model):
 
     def state(self, action: str) -> str:
         """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
-        if any(c.action == action for c in self.conflicts):
-            return "conflict"
-        if any(u.action == action for u in self.undetermined):
-            return "undetermined"
-        outcome = self.outcome(action)
-        return outcome.modality if outcome else "none"
+        return self.states([("action", action)])[0]
+
+    def conclusion_state(self, name: str, value: JsonScalar = None) -> str:
+        """A single-valued conclusion: its value (as text), `none`, `conflict` or
+        `undetermined`. One value of a list conclusion (`value` given): `concluded`, `absent` or
+        `undetermined`."""
+        if value is not None:
+            if any(u.conclusion == name and (u.value == value or u.value is None)
+                   for u in self.undetermined):
+                return "undetermined"
+            return "concluded" if value in self.conclusion_values(name) else "absent"
+        return self.states([("conclusion", name)])[0]
+
+    def states(self, keys: list[tuple[str, str]]) -> tuple[str, ...]:
+        """The state of each (`action` | `conclusion`, name): the one reduction of a decision to
+        per-item states that verification, corpus diffs and the batch comparison use. An
+        action's state is its status; a single-valued conclusion's its value, `none`,
+        `conflict` or `undetermined`."""
+        known: dict[tuple[str, str], str] = {}
+        for outcome in self.outcomes:
+            known[("action", outcome.action)] = outcome.modality
+        for conclusion in self.conclusions:
+            known.setdefault(("conclusion", conclusion.name), str(conclusion.value))
+        for entry in self.undetermined:
+            if entry.action is not None:
+                known[("action", entry.action)] = "undetermined"
+            elif entry.conclusion is not None:
+                known[("conclusion", entry.conclusion)] = "undetermined"
+        for conflict in self.conflicts:
+            name = conflict.action or conflict.conclusion or ""
+            known[("action" if conflict.action else "conclusion", name)] = "conflict"
+        return tuple(known.get(key, "none") for key in keys)
 
     def outcome(self, action: str) -> Outcome | None:
         """The determined outcome on `action`, if any."""

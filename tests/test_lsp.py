@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
-from rules.editor.workspace import Workspace, names_in, word_at
+from rules.lsp.workspace import Workspace, names_in, word_at
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = ROOT / "tests" / "fixtures" / "semantics" / "00_vocabulary.law"
@@ -73,7 +73,7 @@ class Session:
     async def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
                                                                                   "")}
-        await self.client.start_io(sys.executable, "-m", "rules.editor.server", env=env,
+        await self.client.start_io(sys.executable, "-m", "rules.lsp.server", env=env,
                                    cwd=str(ROOT))
         await self.client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(self.root))))

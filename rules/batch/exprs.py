@@ -1,4 +1,4 @@
-"""Building blocks of the batch plan: status names, column names, Kleene helpers, dates.
+"""Building blocks of the batch plan: column names, Kleene helpers, table lookups, dates.
 
 Plain functions from polars expressions to polars expressions, shared by the compiler
 (`batch_compile`) and the runner (`batch_run`); nothing here knows about a rule set.
@@ -9,22 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from rules.semantics.combine import ACTION_STATUSES, CONCLUSION_STATUSES, MODALITIES
 
 if TYPE_CHECKING:
     import polars as pl
 
+__all__ = ["BAD", "CONCLUSION_STATUSES", "MODALITIES", "REASON", "ROW", "STATUSES"]
 
-STATUSES = ("none", "required", "forbidden", "permitted", "conflict", "undetermined")
-MODALITIES = ("required", "forbidden", "permitted")
-CONCLUSION_STATUSES = ("none", "determined", "undetermined", "conflict")
+
+STATUSES = ACTION_STATUSES
 REASON = "__reason"
 BAD = "__bad"
 ROW = "row"
 
 
-def _polars() -> Any:
+def require_polars() -> Any:
     try:
         import polars
     except ImportError as error:  # pragma: no cover - depends on the install
@@ -35,21 +37,21 @@ def _polars() -> Any:
     return polars
 
 
-def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
+def any_of(exprs: Sequence[pl.Expr]) -> pl.Expr:
     import polars as pl
     if not exprs:
         return pl.lit(False)
     return functools.reduce(operator.or_, exprs)
 
 
-def _all(exprs: Sequence[pl.Expr]) -> pl.Expr:
+def all_of(exprs: Sequence[pl.Expr]) -> pl.Expr:
     import polars as pl
     if not exprs:
         return pl.lit(True)
     return functools.reduce(operator.and_, exprs)
 
 
-def _two_or_more(exprs: Sequence[pl.Expr]) -> pl.Expr:
+def two_or_more(exprs: Sequence[pl.Expr]) -> pl.Expr:
     """At least two of some non-null booleans hold."""
     import polars as pl
     if len(exprs) < 2:
@@ -58,10 +60,10 @@ def _two_or_more(exprs: Sequence[pl.Expr]) -> pl.Expr:
     for e in exprs[1:]:
         pairs.append(seen & e)
         seen = seen | e
-    return _any(pairs)
+    return any_of(pairs)
 
 
-def _coalesce(exprs: Sequence[pl.Expr]) -> pl.Expr:
+def coalesce(exprs: Sequence[pl.Expr]) -> pl.Expr:
     import polars as pl
     return exprs[0] if len(exprs) == 1 else pl.coalesce(exprs)
 
@@ -69,7 +71,7 @@ def _coalesce(exprs: Sequence[pl.Expr]) -> pl.Expr:
 _SEPARATOR = "\x1f"
 
 
-def _list_of(items: Sequence[tuple[pl.Expr, pl.Expr | str]],
+def list_of(items: Sequence[tuple[pl.Expr, pl.Expr | str]],
              dtype: pl.DataType | None = None) -> pl.Expr:
     """The list of the values whose condition holds, in order (text joined, then split: much
     faster in polars than `concat_list` of many nullable items).
@@ -124,42 +126,57 @@ def dedupe(exprs: list[pl.Expr]) -> list[pl.Expr]:
     return out
 
 
-_PARSE_ERROR = "__parse_error"
+PARSE_ERROR = "__parse_error"
 
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul,
-}
+def lookup(table: Sequence[str], index: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """`table[index]` per row: a status read from a table the semantics built."""
+    import polars as pl
+    return pl.lit(pl.Series(list(table), dtype=dtype)).gather(index)
 
 
-def _def_column(name: str) -> str:
+def bits(flags: Sequence[pl.Expr]) -> pl.Expr:
+    """Booleans (non-null) as the bits of a small integer: `sum(flag_i << i)`."""
+    import polars as pl
+    if not flags:
+        return pl.lit(0, pl.UInt32)
+    return functools.reduce(operator.add, [f.cast(pl.UInt32) * (1 << i)
+                                           for i, f in enumerate(flags)])
+
+
+def count_capped(flags: Sequence[pl.Expr], cap: int = 2) -> pl.Expr:
+    """How many of some non-null booleans hold, at most `cap`."""
+    import polars as pl
+    if not flags:
+        return pl.lit(0, pl.UInt32)
+    total = functools.reduce(operator.add, [f.cast(pl.UInt32) for f in flags])
+    return pl.min_horizontal(total, pl.lit(cap, pl.UInt32))
+
+
+def def_column(name: str) -> str:
     return f"__def.{name}"
 
 
-def _derived_column(path: str) -> str:
+def derived_column(path: str) -> str:
     return f"__derived.{path}"
 
 
-def _status(index: int) -> str:
+def status_column(index: int) -> str:
     return f"__p{index}"
 
 
-def _applies(index: int) -> str:
+def applies_column(index: int) -> str:
     return f"__a{index}"
 
 
-def _may(index: int) -> str:
+def may_column(index: int) -> str:
     return f"__m{index}"
 
 
-def _window_col(low: dt.date | None, high: dt.date | None) -> str:
+def window_column(low: dt.date | None, high: dt.date | None) -> str:
     return f"__in_force:{low}:{high}"
 
 
-def _years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+def years_between_expr(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     """Whole years from `start` to `end`: the difference of the dates' `yyyymmdd` numbers, in
     units of 10000 (floored), which is the year difference less one when the end's month-day
     comes before the start's."""
@@ -191,103 +208,16 @@ def _date_key(date: pl.Expr) -> pl.Expr:
         + cycles * 4_000_000
 
 
-def _flag(problems: Sequence[tuple[pl.Expr, pl.Expr]], texts: bool) -> pl.Expr:
+def flag_rows(problems: Sequence[tuple[pl.Expr, pl.Expr]], texts: bool) -> pl.Expr:
     import polars as pl
     if texts:
-        return _join_reasons([pl.when(c).then(t) for c, t in problems]).alias(REASON)
-    return _any([c for c, _ in problems]).alias(BAD)
+        return join_reasons([pl.when(c).then(t) for c, t in problems]).alias(REASON)
+    return any_of([c for c, _ in problems]).alias(BAD)
 
 
-def _join_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
+def join_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
     import polars as pl
     if not reasons:
         return pl.lit("", pl.String)
     return pl.concat_str(list(reasons), separator="; ",
                          ignore_nulls=True)
-
-
-def _status_rule(certain: dict[str, Any], present: dict[str, Any]) -> list[tuple[str, Any]]:
-    """An action's status from plain booleans, first match wins, else `undetermined`.
-
-    `certain[m]`: a candidate of modality `m` certainly applies; `present[m]`: one may apply
-    (certain implies present). Only the modalities the action has are keys. This is the
-    evaluator's `_combine_action` in closed form: a conflict among the certain modalities, else
-    the combination of the certain ones when every completion of the uncertain ones gives the
-    same; `_check_status_rule` proves it against `_action_table` (the evaluator's own
-    `_combined` / `_subsets`) for every combination, at compile time.
-    """
-    cr, cp, cf = (certain.get(m) for m in ("required", "permitted", "forbidden"))
-    pr, pp, pf = (present.get(m) for m in ("required", "permitted", "forbidden"))
-    rule: list[tuple[str, Any]] = []
-
-    def both(*parts: Any) -> Any:
-        kept = [p for p in parts if p is not None]
-        return functools.reduce(operator.and_, kept)
-
-    def nor(*parts: Any) -> Any:
-        kept = [p for p in parts if p is not None]
-        return ~functools.reduce(operator.or_, kept) if kept else None
-
-    if cf is not None and (cr is not None or cp is not None):
-        rule.append(("conflict", both(cf, functools.reduce(
-            operator.or_, [x for x in (cr, cp) if x is not None]))))
-    if cr is not None:
-        rule.append(("required", both(cr, nor(pf))))
-    if cp is not None:
-        rule.append(("permitted", both(cp, nor(pr, pf))))
-    if cf is not None:
-        rule.append(("forbidden", both(cf, nor(pr, pp))))
-    rule.append(("none", nor(pr, pp, pf)))
-    return rule
-
-
-class _Bit:
-    """A Python boolean with `&`, `|`, `~` as logic (to run `_status_rule` on plain values)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: bool):
-        self.value = value
-
-    def __and__(self, other: _Bit) -> _Bit:
-        return _Bit(self.value and other.value)
-
-    def __or__(self, other: _Bit) -> _Bit:
-        return _Bit(self.value or other.value)
-
-    def __invert__(self) -> _Bit:
-        return _Bit(not self.value)
-
-
-@functools.cache
-def _check_status_rule(modalities: tuple[str, ...]) -> None:
-    """`_status_rule` agrees with the evaluator's combination on every (certain, uncertain)."""
-    table = _action_table(modalities)
-    n = len(modalities)
-    for key, expected in enumerate(table):
-        certain = {m: _Bit(bool(key >> k & 1)) for k, m in enumerate(modalities)}
-        present = {m: _Bit(bool(key >> k & 1 or key >> (n + k) & 1))
-                   for k, m in enumerate(modalities)}
-        got = next((label for label, cond in _status_rule(certain, present) if cond.value),
-                   "undetermined")
-        if got != expected:  # pragma: no cover - a bug in _status_rule
-            raise AssertionError(f"status rule for {modalities}, key {key}: {got} != {expected}")
-
-
-def _action_table(modalities: Sequence[str]) -> list[str]:
-    """Status for each (certain bits, uncertain bits) key, with the evaluator's own rules."""
-    from rules.interpreter.evaluator import _combined, _subsets
-
-    n = len(modalities)
-    table = []
-    for key in range(1 << (2 * n)):
-        certain = {m for k, m in enumerate(modalities) if key >> k & 1}
-        uncertain = {m for k, m in enumerate(modalities) if key >> (n + k) & 1}
-        if _combined(certain) == "conflict":
-            table.append("conflict")
-            continue
-        possible = {_combined(certain | set(extra)) for extra in _subsets(uncertain)}
-        table.append(possible.pop() if len(possible) == 1 else "undetermined")
-    return table
-
-

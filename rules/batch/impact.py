@@ -13,17 +13,50 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.batch.exprs import ROW
 from rules.batch.polars_plan import compile_batch
 from rules.batch.run import BatchError, evaluate_frame, read_chunks
-from rules.drafter.corpus import CorpusDiff, state_keys
 from rules.language.ruleset import RuleSet
 
 if TYPE_CHECKING:
     import polars as pl
+
+def state_keys(ruleset: RuleSet) -> list[tuple[str, str]]:
+    """What a corpus diff compares: every action, and every single-valued conclusion."""
+    return [*(("action", a) for a in ruleset.actions),
+            *(("conclusion", n) for n, k in ruleset.conclusions.items() if not k.many)]
+
+
+@dataclass
+class CorpusDiff:
+    rows_in: int = 0
+    evaluated: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)   # (row, id, reason)
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    examples: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    changed_rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.rows_in / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rows_in": self.rows_in, "evaluated": self.evaluated,
+            "rejected": [{"row": r, "id": i, "reason": why} for r, i, why in self.rejected],
+            "changed_rows": self.changed_rows,
+            "transitions": [{"name": n, "from": a, "to": b, "count": c,
+                             "share": round(c / self.evaluated, 6) if self.evaluated else 0.0,
+                             "examples": self.examples[(n, a, b)]}
+                            for (n, a, b), c in sorted(self.counts.items(),
+                                                       key=lambda kv: (-kv[1], kv[0]))],
+            "seconds": round(self.seconds, 3)}
+
 
 ID = "id"
 CHUNK_ROWS = 1_000_000

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rules.batch.exprs import _PARSE_ERROR, BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
+from rules.batch.exprs import BAD, CONCLUSION_STATUSES, PARSE_ERROR, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
 from rules.language.source import RulesError
 
@@ -190,12 +190,12 @@ def _jsonl_slow(lines: list[bytes]) -> pl.DataFrame:
         try:
             data = json.loads(line)
         except ValueError as error:
-            row[_PARSE_ERROR] = f"not valid JSON: {error}"
+            row[PARSE_ERROR] = f"not valid JSON: {error}"
         else:
             if isinstance(data, dict):
                 _flatten_dict(data, "", row)
             else:
-                row[_PARSE_ERROR] = f"a case is a JSON object, not {type(data).__name__}"
+                row[PARSE_ERROR] = f"a case is a JSON object, not {type(data).__name__}"
         rows.append(row)
     names: dict[str, None] = {}
     for row in rows:

@@ -206,6 +206,23 @@ def _age_fact(ruleset: RuleSet, birth: str) -> Any:
     return None
 
 
+def _whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whole years between day numbers (days since 1970-01-01), as `core.years_between`."""
+    import numpy as np
+
+    a = start.astype("datetime64[D]")
+    b = end.astype("datetime64[D]")
+    years = b.astype("datetime64[Y]").astype(np.int64) - a.astype("datetime64[Y]").astype(np.int64)
+
+    def month_day(d: np.ndarray) -> np.ndarray:
+        month = d.astype("datetime64[M]")
+        key: np.ndarray = (month.astype(np.int64) % 12) * 100 + (d - month).astype(np.int64)
+        return key
+
+    whole: np.ndarray = years - (month_day(b) < month_day(a)).astype(np.int64)
+    return whole
+
+
 def _date_series(name: str, days: np.ndarray, known: np.ndarray) -> pl.Series:
     import numpy as np
     import polars as pl
@@ -245,13 +262,8 @@ def _ages(ruleset: RuleSet, rng: np.random.Generator, n: int, offence: np.ndarra
         age_given &= how < 0.90
         if birth_path is not None and birth_path in ruleset.facts:
             columns[birth_path] = _date_series(birth_path, birth, birth_given)
-        exact = pl.DataFrame({"b": pl.Series(birth.astype(np.int32)).cast(pl.Date),
-                              "o": pl.Series(offence.astype(np.int32)).cast(pl.Date)})
-        from rules.batch.exprs import _years_between
-
-        exact_age = exact.select(_years_between(pl.col("b"), pl.col("o"))).to_series()
         # Where both are given and the offence date is known, the stated age must agree.
-        stated = exact_age.to_numpy()
+        stated = _whole_years(birth, offence)
         lo = fact.low if fact.low is not None else 0
         hi = fact.high if fact.high is not None else 150
         stated = np.clip(stated, lo, hi)

@@ -74,6 +74,12 @@ def _date_in_range(low: dt.date | None, high: dt.date | None) -> Any:
     return check
 
 
+def case_model_of(ruleset: RuleSet) -> type[BaseModel]:
+    """The rule set's case model, built once."""
+    model: type[BaseModel] = ruleset.derived("case_model", build_case_model)
+    return model
+
+
 def build_case_model(ruleset: RuleSet) -> type[BaseModel]:
     """A frozen pydantic model of a case, one nested model per group of facts."""
     tree: dict[str, Any] = {}
@@ -105,7 +111,7 @@ class CaseLoader:
     """Turns a dict, JSON text or case model into the flat env the evaluator reads."""
 
     def __init__(self, ruleset: RuleSet, compiler: Compiler):
-        self.model = ruleset.case_model
+        self.model = case_model_of(ruleset)
         self._paths = [(path, tuple(path.split("."))) for path in ruleset.facts]
         self._derived = [(fact, compiler.compile(fact.derivation))
                          for fact in _derivation_order(ruleset) if fact.derivation is not None]

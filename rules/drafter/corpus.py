@@ -17,14 +17,14 @@ import datetime as dt
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rules.batch.impact import CorpusDiff, state_keys
 from rules.cases.model import CaseError
 from rules.language.ruleset import RuleSet
 from rules.language.source import RulesError
-from rules.results import Decision
 from rules.solver.analysis import nest
 
 
@@ -204,12 +204,6 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
 # ---- evaluation -------------------------------------------------------------------------------
 
 
-def state_keys(ruleset: RuleSet) -> list[tuple[str, str]]:
-    """What a corpus diff compares: every action, and every single-valued conclusion."""
-    return [*(("action", a) for a in ruleset.actions),
-            *(("conclusion", n) for n, k in ruleset.conclusions.items() if not k.many)]
-
-
 Outcome = tuple[str, ...] | str     # the states in `keys` order, or the reason a case failed
 
 
@@ -229,58 +223,13 @@ def evaluate_corpus(rulesets: list[RuleSet], cases: Iterable[dict[str, Any]],
             found = memo.get(text)
             if found is None:
                 try:
-                    found = _states(ruleset.evaluate(case, as_of=as_of), keys)
+                    found = ruleset.evaluate(case, as_of=as_of).states(keys)
                 except CaseError as error:
                     found = str(error)
                 if len(memo) < 200_000:
                     memo[text] = found
             results.append(found)
         yield results
-
-
-def _states(decision: Decision, keys: list[tuple[str, str]]) -> tuple[str, ...]:
-    """The same states as `analysis.action_state` / `conclusion_state`, in one pass."""
-    known: dict[tuple[str, str], str] = {}
-    for outcome in decision.outcomes:
-        known[("action", outcome.action)] = outcome.modality
-    for conclusion in decision.conclusions:
-        known.setdefault(("conclusion", conclusion.name), str(conclusion.value))
-    for entry in decision.undetermined:
-        if entry.action is not None:
-            known[("action", entry.action)] = "undetermined"
-        elif entry.conclusion is not None:
-            known[("conclusion", entry.conclusion)] = "undetermined"
-    for conflict in decision.conflicts:
-        name = conflict.action or conflict.conclusion or ""
-        known[("action" if conflict.action else "conclusion", name)] = "conflict"
-    return tuple(known.get(key, "none") for key in keys)
-
-
-@dataclass
-class CorpusDiff:
-    rows_in: int = 0
-    evaluated: int = 0
-    rejected: list[tuple[int, str, str]] = field(default_factory=list)   # (row, id, reason)
-    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    examples: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
-    changed_rows: int = 0
-    seconds: float = 0.0
-
-    @property
-    def cases_per_second(self) -> float:
-        return self.rows_in / self.seconds if self.seconds else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rows_in": self.rows_in, "evaluated": self.evaluated,
-            "rejected": [{"row": r, "id": i, "reason": why} for r, i, why in self.rejected],
-            "changed_rows": self.changed_rows,
-            "transitions": [{"name": n, "from": a, "to": b, "count": c,
-                             "share": round(c / self.evaluated, 6) if self.evaluated else 0.0,
-                             "examples": self.examples[(n, a, b)]}
-                            for (n, a, b), c in sorted(self.counts.items(),
-                                                       key=lambda kv: (-kv[1], kv[0]))],
-            "seconds": round(self.seconds, 3)}
 
 
 def diff_corpus(base: RuleSet, amended: RuleSet, rows: Iterable[Row],

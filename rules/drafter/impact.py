@@ -120,7 +120,8 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
                   examples: int = 3) -> CorpusImpact:
     """Evaluate every row of a corpus under both rule sets (the reference interpreter: it
     reports arguments and explanations the batch back end does not) and count what changes."""
-    from rules.drafter.corpus import _states, read_cases, state_keys
+    from rules.batch.impact import state_keys
+    from rules.drafter.corpus import read_cases
 
     started = time.perf_counter()
     keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
@@ -144,8 +145,8 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
             result.rejected += 1
             continue
         result.evaluated += 1
-        moves = [(name, a, b) for (_, name), a, b in zip(keys, _states(old, keys),
-                                                          _states(new, keys), strict=True)
+        moves = [(name, a, b) for (_, name), a, b in zip(keys, old.states(keys),
+                                                          new.states(keys), strict=True)
                  if a != b]
         old_args, new_args = _args(old), _args(new)
         for action in sorted(set(old_args) & set(new_args)):

@@ -67,63 +67,28 @@ _CALLS: dict[str, Callable[[dt.date, dt.date], int]] = {
 }
 
 
-class Compiler:
-    """Compiles expressions of one rule set; definitions are memoised in the case's env."""
+class Compiler(core.Lowering[Compiled]):
+    """Lowers expressions of one rule set to closures; definitions are memoised in the case's
+    env (computed at most once per case)."""
 
     def __init__(self, definitions: dict[str, core.Expr]):
         self._definitions = definitions
         self._compiled_defs: dict[str, Compiled] = {}
 
     def compile(self, expr: core.Expr) -> Compiled:
-        if isinstance(expr, core.Lit):
-            value = expr.value
-            return lambda env: value
-        if isinstance(expr, core.FactRef):
-            path = expr.path
-            unknown = Unknown(frozenset((path,)))
-            return lambda env: env.get(path, unknown)
-        if isinstance(expr, core.DefRef):
-            return self._definition(expr.name)
-        if isinstance(expr, core.Not):
-            inner = self.compile(expr.operand)
+        return self.lower(expr)
 
-            def negate(env: Env) -> Any:
-                value = inner(env)
-                return value if isinstance(value, Unknown) else not value
-            return negate
-        if isinstance(expr, core.BoolOp):
-            return self._bool_op(expr)
-        if isinstance(expr, core.Compare):
-            return self._binary(_COMPARE[expr.op], self.compile(expr.left),
-                                self.compile(expr.right))
-        if isinstance(expr, core.Arith):
-            if expr.op == "neg":
-                inner = self.compile(expr.left)
-                return lambda env: (v if isinstance(v := inner(env), Unknown) else -v)
-            assert expr.right is not None
-            return self._binary(_ARITH[expr.op], self.compile(expr.left),
-                                self.compile(expr.right))
-        if isinstance(expr, core.In):
-            inner = self.compile(expr.operand)
-            members = frozenset(expr.values)
-            negated = expr.negated
+    def lit(self, node: core.Lit) -> Compiled:
+        value = node.value
+        return lambda env: value
 
-            def member(env: Env) -> Any:
-                value = inner(env)
-                if isinstance(value, Unknown):
-                    return value
-                return (value in members) != negated
-            return member
-        if isinstance(expr, core.IsKnown):
-            inner = self.compile(expr.operand)
-            negated = expr.negated
-            return lambda env: isinstance(inner(env), Unknown) == negated
-        if isinstance(expr, core.Call):
-            function = _CALLS[expr.function]
-            return self._binary(function, self.compile(expr.args[0]), self.compile(expr.args[1]))
-        raise TypeError(f"cannot compile {type(expr).__name__}")  # pragma: no cover
+    def fact(self, node: core.FactRef) -> Compiled:
+        path = node.path
+        unknown = Unknown(frozenset((path,)))
+        return lambda env: env.get(path, unknown)
 
-    def _definition(self, name: str) -> Compiled:
+    def definition(self, node: core.DefRef) -> Compiled:
+        name = node.name
         if name not in self._compiled_defs:
             body: list[Compiled] = []
 
@@ -133,8 +98,47 @@ class Compiler:
                     value = env[name] = body[0](env)
                 return value
             self._compiled_defs[name] = definition
-            body.append(self.compile(self._definitions[name]))
+            body.append(self.lower(self._definitions[name]))
         return self._compiled_defs[name]
+
+    def negation(self, node: core.Not) -> Compiled:
+        inner = self.lower(node.operand)
+
+        def negate(env: Env) -> Any:
+            value = inner(env)
+            return value if isinstance(value, Unknown) else not value
+        return negate
+
+    def compare(self, node: core.Compare) -> Compiled:
+        return self._binary(_COMPARE[node.op], self.lower(node.left), self.lower(node.right))
+
+    def arith(self, node: core.Arith) -> Compiled:
+        if node.op == "neg":
+            inner = self.lower(node.left)
+            return lambda env: (v if isinstance(v := inner(env), Unknown) else -v)
+        assert node.right is not None
+        return self._binary(_ARITH[node.op], self.lower(node.left), self.lower(node.right))
+
+    def member(self, node: core.In) -> Compiled:
+        inner = self.lower(node.operand)
+        members = frozenset(node.values)
+        negated = node.negated
+
+        def member(env: Env) -> Any:
+            value = inner(env)
+            if isinstance(value, Unknown):
+                return value
+            return (value in members) != negated
+        return member
+
+    def is_known(self, node: core.IsKnown) -> Compiled:
+        inner = self.lower(node.operand)
+        negated = node.negated
+        return lambda env: isinstance(inner(env), Unknown) == negated
+
+    def call(self, node: core.Call) -> Compiled:
+        function = _CALLS[node.function]
+        return self._binary(function, self.lower(node.args[0]), self.lower(node.args[1]))
 
     @staticmethod
     def _binary(function: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> Compiled:
@@ -146,9 +150,9 @@ class Compiler:
             return function(a, b)
         return binary
 
-    def _bool_op(self, expr: core.BoolOp) -> Compiled:
-        operands = tuple(self.compile(o) for o in expr.operands)
-        if expr.op == "and":
+    def bool_op(self, node: core.BoolOp) -> Compiled:
+        operands = tuple(self.lower(o) for o in node.operands)
+        if node.op == "and":
             def conjunction(env: Env) -> Any:
                 unknown = None
                 for operand in operands:

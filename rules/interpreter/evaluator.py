@@ -1,15 +1,18 @@
 """RuleSet x case -> Decision: the reference interpreter.
 
-Three steps, each a method below:
-1. *applicability*: every provision is in force or not on the governing date, and its conditions
-   hold, fail, or are unknown (Kleene logic over compiled closures);
-2. *priorities*: candidates set aside by an applying `overrides`, or made uncertain by one that
-   may apply;
-3. *combination*: per action and conclusion, the outcome that holds for every completion of the
-   unknown facts, or else "undetermined" with the facts it needs; contradictions are conflicts.
+It reads the rule set's `DecisionPlan` (rules.semantics) and runs three steps per case:
+
+1. *applicability* (`_applicability`): each provision the guard index lets the case reach is in
+   force on the governing date or not (its `Window`), and its conditions hold, fail, or are
+   unknown (Kleene logic over the compiled closures);
+2. *priorities* (`_priorities`): each candidate outcome is present or not, certain or not
+   (`DecisionPlan.flags`), with the facts that would settle it;
+3. *combination* (`_combine`): per action and conclusion, the outcome that holds for every
+   completion of the unknown facts (`rules.semantics.combine.settle`), or "undetermined" with the
+   facts it needs; contradictions are conflicts.
 
 Soundness is the invariant: whatever is reported as determined stays so for any values of the
-unknown facts (property-tested in tests/test_soundness.py).
+unknown facts (property-tested in tests/test_properties.py).
 """
 
 from __future__ import annotations
@@ -17,45 +20,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 from rules.cases.model import CaseError, CaseLoader
 from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
-from rules.language import core
-from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
+from rules.interpreter.run import Run, Survivor, jsonable
+from rules.language.ruleset import RuleSet
 from rules.results import Decision, Explanation, ProvisionTrace
+from rules.semantics.combine import combine_modalities, settle, value_status
+from rules.semantics.plan import Candidate, PythonBools, plan_of
 from rules.version import __version__
 
 _RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
 _CONFIDENCE = ("confirmed", "secondary", "uncertain")
-
-
-@dataclass(frozen=True, slots=True)
-class _OutcomePlan:
-    key: tuple[str, str]            # ("action", name) or ("conclusion", name)
-    modality: str                   # required / forbidden / permitted, or "" for conclusions
-    args: tuple[tuple[str, Compiled], ...]
-    value: Compiled | None
-
-
-@dataclass(frozen=True, slots=True)
-class _ProvisionPlan:
-    provision: Provision
-    conditions: tuple[tuple[bool, Compiled], ...]   # (is_unless, condition)
-    outcomes: tuple[_OutcomePlan, ...]
-    sources: tuple[str, ...]
-    window: tuple[dt.date | None, dt.date | None]    # dates of acts it reaches (inclusive)
-
-
-@dataclass(slots=True)
-class _Candidate:
-    provision: str
-    modality: str
-    value: Any
-    args: dict[str, Any]
-    needs: frozenset[str] | None    # None: certain; otherwise what would settle it
+_BOOLS = PythonBools()
 
 
 def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
@@ -70,87 +48,38 @@ def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
     raise CaseError([("as_of", f"expected a date like 2024-06-16, got {as_of!r}")])
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
 class Evaluator:
     """Evaluates cases against one rule set; built once per rule set (see `RuleSet.evaluator`)."""
 
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
-        compiler = Compiler({name: d.expr for name, d in ruleset.definitions.items()})
-        self.compiler = compiler
+        self.plan = plan = plan_of(ruleset)
+        self.compiler = compiler = Compiler({name: d.expr
+                                             for name, d in ruleset.definitions.items()})
         self.loader = CaseLoader(ruleset, compiler)
-        self.plans = tuple(self._plan(p, compiler) for p in ruleset.provisions)
-        self._citations = {plan.provision.id: (plan.sources, _RANK[plan.provision.confidence])
-                           for plan in self.plans}
-        self._index()
-        self._overriders: dict[str, list[tuple[int, frozenset[tuple[str, str]]]]] = {}
-        index = {p.provision.id: i for i, p in enumerate(self.plans)}
-        keys = [frozenset(o.key for o in plan.outcomes) for plan in self.plans]
-        for i, plan in enumerate(self.plans):
-            for target in plan.provision.overrides:
-                j = index[target]
-                self._overriders.setdefault(target, []).append((i, keys[i] & keys[j]))
-        self._ids = tuple(plan.provision.id for plan in self.plans)
-        # per provision and outcome: the provisions that override it on that outcome's key
-        self._outcome_overriders = tuple(
-            tuple((outcome, tuple(j for j, shared in self._overriders.get(plan.provision.id, ())
-                                  if outcome.key in shared))
-                  for outcome in plan.outcomes)
-            for plan in self.plans)
-        # (provision, key) -> its one outcome on that key, and who overrides it there
-        self._single: dict[tuple[int, tuple[str, str]], tuple[_OutcomePlan, tuple[int, ...]]] = {}
-        for i, plan in enumerate(self.plans):
-            for outcome, overriders in self._outcome_overriders[i]:
-                if sum(o.key == outcome.key for o in plan.outcomes) == 1:
-                    self._single[(i, outcome.key)] = (outcome, overriders)
-        governing = ruleset.governing_date
-        fact = ruleset.facts.get(governing) if governing else None
-        self._governing = governing
-        self._date_domain = (fact.low, fact.high) if fact else (None, None)
+        self.conditions: tuple[tuple[tuple[bool, Compiled], ...], ...] = tuple(
+            tuple((is_unless, compiler.compile(expr)) for is_unless, expr in p.conditions)
+            for p in plan.provisions)
+        self._windows = tuple(p.window for p in plan.provisions)
+        self._values = tuple(compiler.compile(c.value) if c.value is not None else None
+                             for c in plan.candidates)
+        self._args = tuple(tuple((name, compiler.compile(e)) for name, e in c.args)
+                           for c in plan.candidates)
+        self._citations = {p.provision.id: (tuple(s.short for s in p.provision.sources),
+                                            _RANK[p.provision.confidence])
+                           for p in plan.provisions}
+        self._ids = tuple(p.provision.id for p in plan.provisions)
+        self._governing = ruleset.governing_date
 
-    @staticmethod
-    def _plan(provision: Provision, compiler: Compiler) -> _ProvisionPlan:
-        conditions = tuple((c.kind == "unless", compiler.compile(c.expr))
-                           for c in provision.conditions)
-        outcomes = []
-        for outcome in provision.outcomes:
-            if isinstance(outcome, ConclusionOutcome):
-                outcomes.append(_OutcomePlan(("conclusion", outcome.name), "", (),
-                                             compiler.compile(outcome.value)))
-            else:
-                args = tuple((name, compiler.compile(expr)) for name, expr in outcome.args)
-                outcomes.append(_OutcomePlan(("action", outcome.action), outcome.modality, args,
-                                             None))
-        low = None if provision.effect == "improves" else provision.start
-        return _ProvisionPlan(provision, conditions, tuple(outcomes),
-                              tuple(c.short for c in provision.sources), (low, provision.end))
-
-    # ---- step 1: applicability ----------------------------------------------------------------
-
-    def _in_force(self, plan: _ProvisionPlan, date: Any) -> Any:
-        low, high = plan.window
-        if not isinstance(date, Unknown):
-            return (low is None or date >= low) and (high is None or date <= high)
-        d_low, d_high = self._date_domain
-        inside = (low is None or (d_low is not None and d_low >= low)) and \
-                 (high is None or (d_high is not None and d_high <= high))
-        if inside:
-            return True
-        disjoint = (high is not None and d_low is not None and d_low > high) or \
-                   (low is not None and d_high is not None and d_high < low)
-        return False if disjoint else date
+    # ---- the steps -----------------------------------------------------------------------------
 
     def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
         stated, env = self.loader.load(case)
-        date, source = self._governing_date(env, as_of)
-        statuses = self._applicability(env, date)
-        candidates, set_aside = self._priorities(env, statuses)
-        decision = self._combine(candidates, set_aside)
-        decision["as_of"] = None if isinstance(date, Unknown) else date
-        decision["as_of_source"] = source
+        run = self.run(env, as_of)
+        decision = self._combine(run)
+        decision["as_of"] = None if isinstance(run.date, Unknown) else run.date
+        decision["as_of_source"] = "as_of" if as_of is not None else (
+            "unknown" if isinstance(run.date, Unknown) else "offence date")
         decision["case"] = stated
         case_text = json.dumps(stated, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         decision["record"] = {
@@ -159,48 +88,53 @@ class Evaluator:
             "engine_version": __version__,
             "as_of": decision["as_of"]}
         result = Decision.model_validate(decision)
-        result._explain = lambda: Explanation.model_validate(
-            self._explain(env, date, statuses, set_aside))
+        result._explain = lambda: self._explanation(run)
         return result
 
-    def _governing_date(self, env: Env, as_of: dt.date | str | None) -> tuple[Any, str]:
-        """The date the case is judged on, and where it comes from."""
-        as_of = parse_as_of(as_of)
+    def run(self, env: Env, as_of: dt.date | str | None = None) -> Run:
+        """Applicability and priorities of a loaded case (steps 1 and 2)."""
+        date = self._governing_date(env, parse_as_of(as_of))
+        run = Run(env, date, self._applicability(env, date))
+        self._priorities(run)
+        return run
+
+    def _governing_date(self, env: Env, as_of: dt.date | None) -> Any:
+        """The date the case is judged on: `as_of` (then conditions reading the governing date
+        see it too, while facts derived earlier, such as ages, keep theirs), the case's own, or
+        unknown."""
         if as_of is not None:
-            # Judge the case as if its governing date were `as_of`: provisions' in-force windows
-            # and every condition that reads the governing date (e.g. "battery is a crime from
-            # 2024-06-16") see the same date. Facts derived earlier (ages) keep the real date.
             if self._governing:
                 env[self._governing] = as_of
-            return as_of, "as_of"
+            return as_of
         if self._governing and self._governing in env:
-            return env[self._governing], "offence date"
-        return Unknown(frozenset((self._governing,)) if self._governing else frozenset()), \
-            "unknown"
+            return env[self._governing]
+        return Unknown(frozenset((self._governing,)) if self._governing else frozenset())
+
+    def in_force(self, index: int, date: Any) -> Any:
+        """True, False, or the unknown governing date, for provision `index`."""
+        if not isinstance(date, Unknown):
+            return self._windows[index].contains(date)
+        static = self.plan.in_force_static(index)
+        return date if static is None else static
 
     def _applicability(self, env: Env, date: Any) -> list[Any]:
-        """Each provision's status: True, False, or Unknown (with the facts it needs).
-
-        Only the provisions whose guard admits the case's value of the discriminating fact
-        (usually `offence.kind`) are evaluated; the others cannot apply (see `_index`).
-        """
-        statuses: list[Any] = [False] * len(self.plans)
-        plans = self.plans
-        indices = self._by_value.get(env.get(self._discriminator), self._all) \
-            if self._discriminator else self._all
+        """Each provision's status: True, False, or Unknown (with the facts it needs)."""
+        statuses: list[Any] = [False] * len(self._windows)
+        guard = self.plan.guard
+        reachable = guard.reachable(env.get(guard.fact)) if guard.fact else guard.everything
         known_date = not isinstance(date, Unknown)
-        for i in indices:
-            plan = plans[i]
+        windows = self._windows
+        conditions = self.conditions
+        for i in reachable:
             if known_date:
-                low, high = plan.window
-                if (low is not None and date < low) or (high is not None and date > high):
+                if not windows[i].contains(date):
                     continue
                 status: Any = True
             else:
-                status = self._in_force(plan, date)
+                status = self.in_force(i, date)
                 if status is False:
                     continue
-            for is_unless, condition in plan.conditions:
+            for is_unless, condition in conditions[i]:
                 value = condition(env)
                 if is_unless and value.__class__ is bool:
                     value = not value
@@ -212,111 +146,89 @@ class Evaluator:
             statuses[i] = status
         return statuses
 
-    def _index(self) -> None:
-        """Index provisions by the enum fact most of them are guarded on (Rete's alpha memory).
-
-        A provision guarded by `offence.kind in {...}` (directly or through a definition, as a
-        top-level `if` conjunct) cannot apply to a case whose kind lies outside the set, so it
-        is not evaluated for it; its trace is still computed, lazily, in the explanation.
-        """
-        guards = [_guards(plan.provision, self.ruleset) for plan in self.plans]
-        counts: dict[str, int] = {}
-        for guard in guards:
-            for path in guard:
-                counts[path] = counts.get(path, 0) + 1
-        self._all = tuple(range(len(self.plans)))
-        self._discriminator = max(sorted(counts), key=lambda p: counts[p]) if counts else ""
-        self._by_value: dict[Any, tuple[int, ...]] = {}
-        fact = self.ruleset.facts.get(self._discriminator)
-        if fact is None or fact.type.kind != "enum":
-            self._discriminator = ""
-            return
-        for value in fact.type.values:
-            self._by_value[value] = tuple(
-                i for i, guard in enumerate(guards)
-                if self._discriminator not in guard or value in guard[self._discriminator])
-
-    # ---- step 2: priorities ---------------------------------------------------------------------
-
-    def _priorities(self, env: Env, statuses: list[Any]) -> tuple[
-            dict[tuple[str, str], list[_Candidate]], dict[tuple[str, str], dict[str, list[str]]]]:
-        candidates: dict[tuple[str, str], list[_Candidate]] = {}
-        set_aside: dict[tuple[str, str], dict[str, list[str]]] = {}
+    def _priorities(self, run: Run) -> None:
+        """Which candidate outcomes survive, and which are certain (`DecisionPlan.flags`)."""
+        statuses, env = run.statuses, run.env
+        candidates = self.plan.candidates
         ids = self._ids
-        for i, status in enumerate(statuses):
+
+        def applies(j: int) -> bool:
+            return statuses[j] is True
+
+        def may(j: int) -> bool:
+            return statuses[j] is not False
+
+        def same(mine: Candidate, twin: Candidate) -> bool:
+            return self._same(mine, twin, env)
+
+        for p in self.plan.provisions:
+            status = statuses[p.index]
             if status is False:
                 continue
-            pid = ids[i]
             needs = status.needs if isinstance(status, Unknown) else None
-            for outcome, overriders in self._outcome_overriders[i]:
-                cand_needs = needs
-                beaten_by = []
-                maybe = []
-                for j in overriders:
-                    other = statuses[j]
-                    if other is True:
-                        beaten_by.append(ids[j])
-                    elif other is not False:
-                        maybe.append(j)
-                if beaten_by:
-                    if needs is None:
-                        entry = set_aside.setdefault(outcome.key, {})
-                        entry.setdefault(pid, []).extend(beaten_by)
-                    continue
-                args = {name: arg(env) for name, arg in outcome.args}
-                value = outcome.value(env) if outcome.value is not None else None
-                for j in maybe:
-                    # An overrider that may apply leaves this outcome certain only if, when it
-                    # applies, it gives the very same outcome (and nothing sets it aside).
-                    if needs is None and self._same(j, outcome, value, args, env, statuses):
+            for number in p.candidates:
+                cand = candidates[number]
+                if cand.overriders:
+                    beaten = [ids[j] for j in cand.overriders if statuses[j] is True]
+                    if beaten:
+                        if needs is None:
+                            run.set_aside.setdefault(cand.key, {}).setdefault(
+                                cand.pid, []).extend(beaten)
                         continue
-                    cand_needs = (cand_needs or frozenset()) | statuses[j].needs
-                candidates.setdefault(outcome.key, []).append(
-                    _Candidate(pid, outcome.modality, value, args, cand_needs))
-        return candidates, set_aside
+                    _, certain = self.plan.flags(cand, _BOOLS, applies, may, same)
+                    cand_needs = needs
+                    if not certain:
+                        # what would settle it: its own conditions, and each overrider that may
+                        # apply (unless it would give the very same outcome)
+                        cand_needs = needs or frozenset()
+                        twins = {candidates[t].provision: candidates[t] for t in cand.twins}
+                        for j in cand.overriders:
+                            other = statuses[j]
+                            if not isinstance(other, Unknown):
+                                continue
+                            twin = twins.get(j)
+                            if needs is None and twin is not None and same(cand, twin) and \
+                                    not any(may(k) for k in twin.overriders):
+                                continue
+                            cand_needs = cand_needs | other.needs
+                else:
+                    cand_needs = needs
+                value = self._values[number]
+                run.survivors.setdefault(cand.key, []).append(Survivor(
+                    cand, value(env) if value is not None else None,
+                    {name: arg(env) for name, arg in self._args[number]}, cand_needs))
 
-    def _same(self, j: int, outcome: _OutcomePlan, value: Any, args: dict[str, Any],
-              env: Env, statuses: list[Any]) -> bool:
-        """Whether provision `j`, if it applies, gives exactly `outcome` (value and arguments)
-        and nothing can set that aside (its own overriders on the key do not apply)."""
-        found = self._single.get((j, outcome.key))
-        if found is None:
-            return False
-        mine, guards = found
-        if mine.modality != outcome.modality or any(statuses[k] is not False for k in guards):
-            return False
-        if mine.value is not None:
-            theirs = mine.value(env)
-            if isinstance(theirs, Unknown) or isinstance(value, Unknown) or theirs != value:
+    def _same(self, mine: Candidate, twin: Candidate, env: Env) -> bool:
+        """Whether `twin` gives `mine`'s value and arguments (both known) on this case."""
+        pairs = [(self._values[mine.number], self._values[twin.number])] \
+            if mine.value is not None else []
+        theirs = dict(self._args[twin.number])
+        pairs += [(arg, theirs.get(name)) for name, arg in self._args[mine.number]]
+        for a, b in pairs:
+            if a is None or b is None:
                 return False
-        for name, arg in mine.args:
-            theirs = arg(env)
-            if isinstance(theirs, Unknown) or isinstance(args.get(name), Unknown) or \
-                    theirs != args.get(name):
+            left, right = a(env), b(env)
+            if isinstance(left, Unknown) or isinstance(right, Unknown) or left != right:
                 return False
         return True
 
     # ---- step 3: combination ------------------------------------------------------------------
 
-    def _combine(self, candidates: dict[tuple[str, str], list[_Candidate]],
-                 set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
-        outcomes: list[dict[str, Any]] = []
-        conclusions: list[dict[str, Any]] = []
-        undetermined: list[dict[str, Any]] = []
-        conflicts: list[dict[str, Any]] = []
-        for key in sorted(candidates):
+    def _combine(self, run: Run) -> dict[str, Any]:
+        out: dict[str, Any] = {"outcomes": [], "conclusions": [], "undetermined": [],
+                               "conflicts": []}
+        for key in sorted(run.survivors):
             kind, name = key
-            asides = set_aside.get(key, {})
+            asides = run.set_aside.get(key, {})
             if kind == "action":
-                self._combine_action(name, candidates[key], asides, outcomes, undetermined,
-                                     conflicts)
+                self._combine_action(name, run.survivors[key], asides, out)
+            elif self.ruleset.conclusions[name].many:
+                self._combine_list(name, run.survivors[key], asides, out)
             else:
-                self._combine_conclusion(name, candidates[key], asides, conclusions,
-                                         undetermined, conflicts)
-        return {"outcomes": outcomes, "conclusions": conclusions, "undetermined": undetermined,
-                "conflicts": conflicts}
+                self._combine_single(name, run.survivors[key], asides, out)
+        return out
 
-    def _meta(self, ids: list[str]) -> tuple[list[str], str]:
+    def meta(self, ids: list[str]) -> tuple[list[str], str]:
         """The citations behind some provisions, and the weakest confidence among them."""
         sources: list[str] = []
         rank = 0
@@ -326,26 +238,22 @@ class Evaluator:
             sources.extend(c for c in cited if c not in sources)
         return sources, _CONFIDENCE[rank]
 
-    def _combine_action(self, action: str, cands: list[_Candidate], asides: dict[str, list[str]],
-                        outcomes: list[dict[str, Any]], undetermined: list[dict[str, Any]],
-                        conflicts: list[dict[str, Any]]) -> None:
+    def _combine_action(self, action: str, cands: list[Survivor], asides: dict[str, list[str]],
+                        out: dict[str, Any]) -> None:
         certain = [c for c in cands if c.needs is None]
         uncertain = [c for c in cands if c.needs is not None]
-        certain_modalities = {c.modality for c in certain}
-        if not uncertain and len(certain_modalities) == 1 and not any(
-                isinstance(v, Unknown) for c in certain for v in c.args.values()):
-            self._settled(action, certain, certain_modalities.pop(), asides, outcomes, conflicts)
-            return
-        if _combined(certain_modalities) == "conflict":
-            conflicts.append({
+        sure = frozenset(c.candidate.modality for c in certain)
+        maybe = frozenset(c.candidate.modality for c in uncertain)
+        if combine_modalities(sure) == "conflict":
+            out["conflicts"].append({
                 "action": action,
-                "items": [{"provision": c.provision, "modality": c.modality} for c in certain],
-                "message": f"{action}: " + " / ".join(f"{c.provision} {c.modality}"
-                                                      for c in certain)
+                "items": [{"provision": c.candidate.pid, "modality": c.candidate.modality}
+                          for c in certain],
+                "message": f"{action}: " + " / ".join(f"{c.candidate.pid} "
+                                                      f"{c.candidate.modality}" for c in certain)
                 + " with no priority between them"})
             return
-        possible = {_combined(certain_modalities | set(extra))
-                    for extra in _subsets({c.modality for c in uncertain})}
+        possible = settle(sure, maybe, combine_modalities)
         needs: set[str] = set()
         for c in uncertain:
             needs |= c.needs or frozenset()
@@ -358,233 +266,126 @@ class Evaluator:
             arg_needs |= needs  # which arguments hold depends on which provisions apply
         needs |= arg_needs
         if len(possible) == 1 and not arg_needs:
-            final = possible.pop()
+            final = next(iter(possible))
             if final != "none":
-                self._settled(action, certain, final, asides, outcomes, conflicts)
+                self._settled(action, certain, final, asides, out)
             return
-        undetermined.append({"action": action, "needs": sorted(needs),
-                             "possible": sorted(possible),
-                             "provisions": [c.provision for c in cands]})
+        out["undetermined"].append({"action": action, "needs": sorted(needs),
+                                    "possible": sorted(possible),
+                                    "provisions": [c.candidate.pid for c in cands]})
 
-    def _settled(self, action: str, certain: list[_Candidate], final: str,
-                 asides: dict[str, list[str]], outcomes: list[dict[str, Any]],
-                 conflicts: list[dict[str, Any]]) -> None:
+    def _settled(self, action: str, certain: list[Survivor], final: str,
+                 asides: dict[str, list[str]], out: dict[str, Any]) -> None:
         """Record a determined outcome, unless its provisions disagree on its arguments."""
         args: dict[str, Any] = {}
         for c in certain:
             for arg, value in c.args.items():
-                if arg in args and args[arg] != _jsonable(value):
-                    conflicts.append({
+                if arg in args and args[arg] != jsonable(value):
+                    out["conflicts"].append({
                         "action": action,
-                        "items": [{"provision": c.provision, "modality": c.modality}
-                                  for c in certain],
+                        "items": [{"provision": d.candidate.pid, "modality": d.candidate.modality}
+                                  for d in certain],
                         "message": f"{action}: provisions give different {arg}: "
-                        f"{args[arg]} and {_jsonable(value)}"})
+                        f"{args[arg]} and {jsonable(value)}"})
                     return
-                args[arg] = _jsonable(value)
-        ids = [c.provision for c in certain]
-        sources, confidence = self._meta(ids)
-        outcomes.append({"action": action, "modality": final, "args": args,
-                         "provisions": ids, "set_aside": sorted(asides),
-                         "sources": sources, "confidence": confidence})
+                args[arg] = jsonable(value)
+        ids = [c.candidate.pid for c in certain]
+        sources, confidence = self.meta(ids)
+        out["outcomes"].append({"action": action, "modality": final, "args": args,
+                                "provisions": ids, "set_aside": sorted(asides),
+                                "sources": sources, "confidence": confidence})
 
-    def _combine_conclusion(self, name: str, cands: list[_Candidate],
-                            asides: dict[str, list[str]], conclusions: list[dict[str, Any]],
-                            undetermined: list[dict[str, Any]],
-                            conflicts: list[dict[str, Any]]) -> None:
-        many = self.ruleset.conclusions[name].many
-        if all(c.needs is None and not isinstance(c.value, Unknown) for c in cands):
-            # the common case: every candidate certain and its value known
-            grouped: dict[Any, list[str]] = {}
-            for c in cands:
-                grouped.setdefault(c.value, []).append(c.provision)
-            if many or len(grouped) == 1:
-                aside = sorted(asides)
-                for value, ids in grouped.items():
-                    sources, confidence = self._meta(ids)
-                    conclusions.append({"name": name, "value": _jsonable(value),
-                                        "provisions": ids, "set_aside": aside,
-                                        "sources": sources, "confidence": confidence})
-                return
-        by_value: dict[Any, list[_Candidate]] = {}
-        unknown_values: list[_Candidate] = []
+    def _conclusion(self, name: str, value: Any, ids: list[str],
+                    asides: dict[str, list[str]]) -> dict[str, Any]:
+        sources, confidence = self.meta(ids)
+        return {"name": name, "value": jsonable(value), "provisions": ids,
+                "set_aside": sorted(asides), "sources": sources, "confidence": confidence}
+
+    def _combine_single(self, name: str, cands: list[Survivor], asides: dict[str, list[str]],
+                        out: dict[str, Any]) -> None:
+        """A single-valued conclusion: `value_status` over the distinct known values that apply
+        for certain and that may apply (an unknown value counts as one more)."""
+        certain: dict[Any, list[str]] = {}
+        present: dict[Any, list[Survivor]] = {}
+        unknown: list[Survivor] = []
         for c in cands:
             if isinstance(c.value, Unknown):
-                unknown_values.append(c)
+                unknown.append(c)
+                continue
+            present.setdefault(c.value, []).append(c)
+            if c.needs is None:
+                certain.setdefault(c.value, []).append(c.candidate.pid)
+        status = value_status(len(certain), len(present) + len(unknown))
+        if status == "determined":
+            value, ids = next(iter(certain.items()))
+            out["conclusions"].append(self._conclusion(name, value, ids, asides))
+        elif status == "conflict":
+            items = [{"provision": c.candidate.pid, "value": jsonable(c.value)} for c in cands
+                     if c.needs is None and not isinstance(c.value, Unknown)]
+            out["conflicts"].append({"conclusion": name, "items": items,
+                                     "message": f"{name}: " + " / ".join(
+                                         f"{i['provision']} gives {i['value']}" for i in items)
+                                     + " with no priority between them"})
+        elif status == "undetermined":
+            sure = frozenset(certain)
+            maybe = frozenset(present) | frozenset(f"<unknown {i}>" for i in range(len(unknown)))
+            possible = sorted(str(jsonable(r)) for r in settle(
+                sure, maybe, lambda chosen: next(iter(chosen)) if len(chosen) == 1
+                else ("none" if not chosen else "conflict")) if not str(r).startswith("<"))
+            entry: dict[str, Any] = {"conclusion": name, "needs": _needs(cands),
+                                     "possible": possible,
+                                     "provisions": [c.candidate.pid for c in cands]}
+            if len(present) == 1 and not unknown:
+                entry["value"] = jsonable(next(iter(present)))
+            out["undetermined"].append(entry)
+
+    def _combine_list(self, name: str, cands: list[Survivor], asides: dict[str, list[str]],
+                      out: dict[str, Any]) -> None:
+        """A list conclusion: every value concluded for certain; a value that only may be
+        concluded, or an unknown value, leaves the list undetermined (`list_status`)."""
+        by_value: dict[Any, list[Survivor]] = {}
+        unknown: list[Survivor] = []
+        for c in cands:
+            if isinstance(c.value, Unknown):
+                unknown.append(c)
             else:
                 by_value.setdefault(c.value, []).append(c)
-        certain_values = [v for v, cs in by_value.items() if any(c.needs is None for c in cs)]
-        if not many and len(certain_values) > 1:
-            items = [{"provision": c.provision, "value": _jsonable(c.value)} for c in cands
-                     if c.needs is None and not isinstance(c.value, Unknown)]
-            conflicts.append({"conclusion": name, "items": items,
-                              "message": f"{name}: " + " / ".join(
-                                  f"{i['provision']} gives {i['value']}" for i in items)
-                              + " with no priority between them"})
-            return
-        settled = many or (len(by_value) <= 1 and not unknown_values)
         for value, cs in by_value.items():
-            certain = [c for c in cs if c.needs is None]
-            if certain and settled:
-                ids = [c.provision for c in certain]
-                sources, confidence = self._meta(ids)
-                conclusions.append({"name": name, "value": _jsonable(value), "provisions": ids,
-                                    "set_aside": sorted(asides), "sources": sources,
-                                    "confidence": confidence})
-            elif settled:
-                undetermined.append({"conclusion": name, "value": _jsonable(value),
-                                     "needs": _needs(cs), "possible": [str(_jsonable(value)),
-                                                                       "none"],
-                                     "provisions": [c.provision for c in cs]})
-        if not settled:
-            possible = sorted(str(_jsonable(v)) for v in by_value)
-            if not certain_values:
-                possible.append("none")
-            undetermined.append({"conclusion": name, "needs": _needs(cands),
-                                 "possible": possible,
-                                 "provisions": [c.provision for c in cands]})
-        elif unknown_values:
-            undetermined.append({"conclusion": name, "needs": _needs(unknown_values),
-                                 "provisions": [c.provision for c in unknown_values]})
+            certain = [c.candidate.pid for c in cs if c.needs is None]
+            if certain:
+                out["conclusions"].append(self._conclusion(name, value, certain, asides))
+            else:
+                out["undetermined"].append({
+                    "conclusion": name, "value": jsonable(value), "needs": _needs(cs),
+                    "possible": [str(jsonable(value)), "none"],
+                    "provisions": [c.candidate.pid for c in cs]})
+        if unknown:
+            out["undetermined"].append({"conclusion": name, "needs": _needs(unknown),
+                                        "provisions": [c.candidate.pid for c in unknown]})
 
     # ---- explanation --------------------------------------------------------------------------
 
-    def _explain(self, env: Env, date: Any, statuses: list[Any],
-                 set_aside: dict[tuple[str, str], dict[str, list[str]]]) -> dict[str, Any]:
-        """Each considered provision's trace: in force, each condition's value, the facts read.
+    def _explanation(self, run: Run) -> Explanation:
+        from rules.interpreter.explain import explanation
 
-        Provisions the guard index excluded (their `offence.kind` test fails) get one line in
-        `excluded`: the condition that fails. They are most of the bill for any one case, and a
-        full trace object each would triple the cost of the explanation.
-        """
-        facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
-        beaten: dict[str, set[str]] = {}
-        for entry in set_aside.values():
-            for loser, winners in entry.items():
-                beaten.setdefault(loser, set()).update(winners)
-        considered = set(self._by_value.get(env.get(self._discriminator), self._all)
-                         if self._discriminator else self._all)
-        provisions = []
-        excluded: dict[str, str] = {}
-        for i, (plan, status) in enumerate(zip(self.plans, statuses, strict=True)):
-            provision = plan.provision
-            if i not in considered:
-                excluded[provision.id] = self._first_failure(plan, env, facts)
-                continue
-            provisions.append(self._trace(plan, env, date, status, facts,
-                                          sorted(beaten.get(provision.id, ()))))
-        return {"facts": facts, "provisions": provisions, "excluded": excluded}
-
-    def _trace(self, plan: _ProvisionPlan, env: Env, date: Any, status: Any,
-               facts: dict[str, Any], set_aside_by: list[str]) -> dict[str, Any]:
-        """One provision's trace as plain data (validated into a `ProvisionTrace`)."""
-        provision = plan.provision
-        values = [self._in_force(plan, date)] + [c(env) for _, c in plan.conditions]
-        conditions = []
-        failed = []
-        in_force = values[0]
-        if in_force is False:
-            failed.append("not in force on the governing date")
-        for condition, value in zip(provision.conditions, values[1:], strict=True):
-            shown = "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
-            conditions.append({"kind": condition.kind, "text": condition.text, "value": shown,
-                               "facts": {f: facts.get(f) for f in condition.facts}})
-            if (condition.kind == "if" and value is False) or \
-                    (condition.kind == "unless" and value is True):
-                failed.append(f"{condition.kind} {condition.text}")
-        return {
-            "id": provision.id, "title": provision.title,
-            "status": "applies" if status is True else (
-                "does_not_apply" if status is False else "undetermined"),
-            "in_force": "unknown" if isinstance(in_force, Unknown) else (
-                "true" if in_force else "false"),
-            "conditions": conditions, "failed": failed, "set_aside_by": set_aside_by,
-            "needs": sorted(status.needs) if isinstance(status, Unknown) else [],
-            "sources": list(plan.sources), "confidence": provision.confidence,
-            "quote": provision.quote}
+        return Explanation.model_validate(explanation(self, run))
 
     def why_not(self, case: Any, provision_id: str,
                 as_of: dt.date | str | None = None) -> ProvisionTrace:
         """The full trace of one provision on a case, whether or not the index excluded it."""
+        from rules.interpreter.explain import trace
+
         self.ruleset.provision(provision_id)  # UnknownProvision if there is none
-        index = next(i for i, p in enumerate(self.plans) if p.provision.id == provision_id)
+        index = self._ids.index(provision_id)
         _, env = self.loader.load(case)
-        date, _ = self._governing_date(env, as_of)
-        statuses = self._applicability(env, date)
-        _, set_aside = self._priorities(env, statuses)
-        beaten = sorted({winner for entry in set_aside.values()
-                         for winner in entry.get(provision_id, ())})
-        facts = {path: _jsonable(env[path]) for path in self.ruleset.facts if path in env}
-        return ProvisionTrace.model_validate(
-            self._trace(self.plans[index], env, date, statuses[index], facts, beaten))
-
-    @staticmethod
-    def _first_failure(plan: _ProvisionPlan, env: Env, facts: dict[str, Any]) -> str:
-        """The first `if` condition that is false, with the facts it read."""
-        for condition, (is_unless, compiled) in zip(plan.provision.conditions, plan.conditions,
-                                                     strict=True):
-            if not is_unless and compiled(env) is False:
-                used = ", ".join(f"{f} = {facts[f]}" for f in condition.facts if f in facts)
-                return f"if {condition.text}: false ({used})" if used else \
-                    f"if {condition.text}: false"
-        return "does not apply"
+        run = self.run(env, as_of)
+        return ProvisionTrace.model_validate(trace(self, run, index))
 
 
-def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]:
-    """Enum facts whose value must lie in a set for the provision to apply."""
-    found: dict[str, frozenset[Any]] = {}
-
-    def guard(expr: core.Expr) -> tuple[str, frozenset[Any]] | None:
-        while isinstance(expr, core.DefRef):
-            expr = ruleset.definitions[expr.name].expr
-        if isinstance(expr, core.In) and not expr.negated and \
-                isinstance(expr.operand, core.FactRef):
-            return expr.operand.path, frozenset(expr.values)
-        if isinstance(expr, core.Compare) and expr.op == "=" and \
-                isinstance(expr.left, core.FactRef) and isinstance(expr.right, core.Lit):
-            return expr.left.path, frozenset((expr.right.value,))
-        if isinstance(expr, core.BoolOp) and expr.op == "or":
-            parts = [guard(o) for o in expr.operands]
-            if parts and all(p is not None and p[0] == parts[0][0] for p in parts):  # type: ignore[index]
-                return parts[0][0], frozenset().union(*(p[1] for p in parts if p))  # type: ignore[index]
-        return None
-
-    def conjuncts(expr: core.Expr) -> list[core.Expr]:
-        while isinstance(expr, core.DefRef):
-            expr = ruleset.definitions[expr.name].expr
-        if isinstance(expr, core.BoolOp) and expr.op == "and":
-            return [c for o in expr.operands for c in conjuncts(o)]
-        return [expr]
-
-    for condition in provision.conditions:
-        if condition.kind != "if":
-            continue
-        for part in conjuncts(condition.expr):
-            found_guard = guard(part)
-            if found_guard is not None:
-                path, values = found_guard
-                found[path] = found[path] & values if path in found else values
-    return found
-
-
-def _needs(cands: list[_Candidate]) -> list[str]:
+def _needs(cands: list[Survivor]) -> list[str]:
     needs: set[str] = set()
     for c in cands:
         needs |= c.needs or frozenset()
         if isinstance(c.value, Unknown):
             needs |= c.value.needs
     return sorted(needs)
-
-
-def _combined(modalities: set[str]) -> str:
-    if "forbidden" in modalities and modalities & {"required", "permitted"}:
-        return "conflict"
-    for modality in ("required", "permitted", "forbidden"):
-        if modality in modalities:
-            return modality
-    return "none"
-
-
-def _subsets(items: set[str]) -> list[tuple[str, ...]]:
-    ordered = sorted(items)
-    return [combo for size in range(len(ordered) + 1) for combo in combinations(ordered, size)]

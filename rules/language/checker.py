@@ -30,6 +30,7 @@ from rules.language.ruleset import (
     Provision,
     ProvisionOutcome,
     RuleSet,
+    facts_read,
 )
 from rules.language.source import Diagnostics, RuleSetError, Span, did_you_mean
 
@@ -346,27 +347,9 @@ class _Checker:
                                          s.Unary, s.Binary, s.Member, s.Known))
         expr = self._expr(clause.value, core.BOOLEAN)
         self._expect(expr, core.BOOLEAN, clause.value.span, f"an `{clause.kind}` condition")
-        facts = tuple(sorted(self.facts_read(expr)))
+        facts = tuple(sorted(facts_read(expr, self.definitions, self.facts)))
         return Condition(clause.kind, expr, expr_text(clause.value), facts,  # type: ignore[arg-type]
                          clause.span)
-
-    def facts_read(self, expr: core.Expr) -> set[str]:
-        """Every fact an expression reads, through definitions and derived facts."""
-        found: set[str] = set()
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, core.FactRef):
-                if node.path not in found:
-                    found.add(node.path)
-                    derivation = self.facts[node.path].derivation
-                    if derivation is not None:
-                        stack.append(derivation)
-            elif isinstance(node, core.DefRef):
-                if node.name in self.definitions:
-                    stack.append(self.definitions[node.name].expr)
-            stack.extend(core.children(node))
-        return found
 
     def _outcome(self, outcome: s.Outcome, owner: str) -> ProvisionOutcome | None:
         if isinstance(outcome, s.Deontic):

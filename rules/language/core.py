@@ -9,8 +9,9 @@ expressions. It stays small on purpose.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Generic, Literal, TypeVar, Union, assert_never
 
 from rules.language.source import NOWHERE, Span
 
@@ -33,6 +34,7 @@ DATE = Type("date")
 TEXT = Type("text")
 
 Value = Union[bool, int, dt.date, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,19 +123,85 @@ Expr = Union[Lit, FactRef, DefRef, Not, BoolOp, Compare, Arith, In, IsKnown, Cal
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of a node, for generic walks."""
-    if isinstance(expr, (Not, IsKnown)):
-        return (expr.operand,)
-    if isinstance(expr, In):
-        return (expr.operand,)
-    if isinstance(expr, BoolOp):
-        return expr.operands
-    if isinstance(expr, Compare):
-        return (expr.left, expr.right)
-    if isinstance(expr, Arith):
-        return (expr.left,) if expr.right is None else (expr.left, expr.right)
-    if isinstance(expr, Call):
-        return expr.args
-    return ()
+    match expr:
+        case Lit() | FactRef() | DefRef():
+            return ()
+        case Not() | IsKnown() | In():
+            return (expr.operand,)
+        case BoolOp():
+            return expr.operands
+        case Compare():
+            return (expr.left, expr.right)
+        case Arith():
+            return (expr.left,) if expr.right is None else (expr.left, expr.right)
+        case Call():
+            return expr.args
+        case _:
+            assert_never(expr)
+
+
+class Lowering(ABC, Generic[T]):
+    """Turns a checked expression into what a back end runs: one method per node type.
+
+    Every back end (interpreter closures, polars and SQL expressions, z3 terms, plain words) is
+    a subclass; adding a node type adds an abstract method here, so mypy names every back end
+    that must handle it, and `lower` dispatches with an exhaustive `match`.
+    """
+
+    def lower(self, expr: Expr) -> T:
+        match expr:
+            case Lit():
+                return self.lit(expr)
+            case FactRef():
+                return self.fact(expr)
+            case DefRef():
+                return self.definition(expr)
+            case Not():
+                return self.negation(expr)
+            case BoolOp():
+                return self.bool_op(expr)
+            case Compare():
+                return self.compare(expr)
+            case Arith():
+                return self.arith(expr)
+            case In():
+                return self.member(expr)
+            case IsKnown():
+                return self.is_known(expr)
+            case Call():
+                return self.call(expr)
+            case _:
+                assert_never(expr)
+
+    @abstractmethod
+    def lit(self, node: Lit) -> T: ...
+
+    @abstractmethod
+    def fact(self, node: FactRef) -> T: ...
+
+    @abstractmethod
+    def definition(self, node: DefRef) -> T: ...
+
+    @abstractmethod
+    def negation(self, node: Not) -> T: ...
+
+    @abstractmethod
+    def bool_op(self, node: BoolOp) -> T: ...
+
+    @abstractmethod
+    def compare(self, node: Compare) -> T: ...
+
+    @abstractmethod
+    def arith(self, node: Arith) -> T: ...
+
+    @abstractmethod
+    def member(self, node: In) -> T: ...
+
+    @abstractmethod
+    def is_known(self, node: IsKnown) -> T: ...
+
+    @abstractmethod
+    def call(self, node: Call) -> T: ...
 
 
 def fact_paths(expr: Expr) -> set[str]:

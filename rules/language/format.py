@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.language import syntax as s
-from rules.language.printer import _LEVEL, expr_text
+from rules.language.printer import binding, expr_text, level_of, wrapped
 from rules.language.source import RulesError, Span
 
 WIDTH = 100          # lines are broken to fit this width where the language allows it
@@ -119,11 +119,9 @@ class Printer:
 
 def _needs_parens(expr: s.Expr, parent: int, strict: bool = False,
                   parent_op: str = "") -> bool:
-    from rules.language.printer import _level
-
     if parent_op == "or" and isinstance(expr, s.Binary) and expr.op == "and":
         return True     # `a or (b and c)`: the bill's style; a reader need not know precedence
-    level = _level(expr)
+    level = binding(expr)
     return level < parent or (strict and level == parent)
 
 
@@ -131,7 +129,7 @@ def flat(expr: s.Expr) -> str:
     """An expression on one line: `printer.expr_text`, but an `and` inside an `or` keeps its
     parentheses."""
     if isinstance(expr, s.Binary) and expr.op in ("and", "or"):
-        level = _LEVEL[expr.op]
+        level = level_of(expr.op)
         parts = []
         for i, operand in enumerate(_operands(expr, expr.op)):
             text = flat(operand)
@@ -175,7 +173,7 @@ def _sub(expr: s.Expr, column: int, width: int, parens: bool) -> list[str]:
 
 def _chain(expr: s.Binary, column: int, width: int) -> list[str]:
     op = expr.op
-    level = _LEVEL[op]
+    level = level_of(op)
     operands = _operands(expr, op)
     pad = " " * column
     lines = _sub(operands[0], column, width, _needs_parens(operands[0], level, parent_op=op))
@@ -200,9 +198,7 @@ def _chain(expr: s.Binary, column: int, width: int) -> list[str]:
 
 
 def _members(expr: s.Member, column: int, width: int) -> list[str]:
-    from rules.language.printer import _wrap
-
-    head = f"{_wrap(expr.operand, 5)} {'not in' if expr.negated else 'in'} {{"
+    head = f"{wrapped(expr.operand, 5)} {'not in' if expr.negated else 'in'} {{"
     inner = column + len(head)
     values = [expr_text(v) for v in expr.values]
     lines = [head + values[0]]

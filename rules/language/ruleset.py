@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from rules.language import core, syntax
 from rules.language.source import NOWHERE, Span
 
 if TYPE_CHECKING:
-    from rules.interpreter.evaluator import Evaluator
+    from pydantic import BaseModel
+
     from rules.results import Decision, ProvisionTrace
 
 Confidence = Literal["confirmed", "secondary", "uncertain"]
@@ -179,6 +181,29 @@ class AmendmentRecord:
     changes: tuple[ChangeRecord, ...] = ()
 
 
+def facts_read(expr: core.Expr, definitions: Mapping[str, Definition],
+               facts: Mapping[str, Fact], derived: bool = True) -> set[str]:
+    """Every fact an expression reads, through definitions and (with `derived`) through the
+    formulas of derived facts (an age reads the birth date and the offence date)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, core.FactRef):
+            if node.path not in found:
+                found.add(node.path)
+                fact = facts.get(node.path)
+                if derived and fact is not None and fact.derivation is not None:
+                    stack.append(fact.derivation)
+        elif isinstance(node, core.DefRef):
+            if node.name not in seen and node.name in definitions:
+                seen.add(node.name)
+                stack.append(definitions[node.name].expr)
+        stack.extend(core.children(node))
+    return found
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A checked rule set. Immutable: amendments produce a new one."""
@@ -194,10 +219,15 @@ class RuleSet:
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
     history: tuple[AmendmentRecord, ...] = field(default=(), compare=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
         return {p.id: p for p in self.provisions}
+
+    def facts_read(self, expr: core.Expr, derived: bool = True) -> set[str]:
+        """Every fact an expression reads, through definitions (and derived facts' formulas)."""
+        return facts_read(expr, self.definitions, self.facts, derived)
 
     def provision(self, pid: str) -> Provision:
         """The provision with this id; `UnknownProvision` (with a did-you-mean hint) if none."""
@@ -220,22 +250,33 @@ class RuleSet:
             digest.update(b"\0")
         return digest.hexdigest()
 
-    @cached_property
-    def evaluator(self) -> Evaluator:
-        from rules.interpreter.evaluator import Evaluator
+    def derived(self, name: str, build: Callable[[RuleSet], Any] | None = None) -> Any:
+        """An artefact computed once per rule set: its decision plan, its case model, its
+        interpreter. Upper layers build them (`rules.semantics.plan_of`, ...) or attach a
+        builder (`attach`), so the language layer never imports a back end."""
+        if name not in self.memo:
+            maker = build or _ATTACHED.get(name)
+            if maker is None:  # pragma: no cover - the package registers every builder
+                raise LookupError(f"nothing builds the {name} of a rule set")
+            self.memo[name] = maker(self)
+        return self.memo[name]
 
-        return Evaluator(self)
-
-    @cached_property
-    def case_model(self) -> type[Any]:
-        from rules.cases.model import build_case_model
-
-        return build_case_model(self)
+    @property
+    def case_model(self) -> type[BaseModel]:
+        """The pydantic model of a case, built from the facts' declarations."""
+        model: type[BaseModel] = self.derived("case_model")
+        return model
 
     def case_schema(self) -> dict[str, Any]:
         """JSON Schema of a case, for forms and API clients."""
         schema: dict[str, Any] = self.case_model.model_json_schema()
         return schema
+
+    @property
+    def evaluator(self) -> Interpreter:
+        """The reference interpreter of this rule set."""
+        interpreter: Interpreter = self.derived("interpreter")
+        return interpreter
 
     def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
         """Decide a case (a dict, JSON text or a case model) under this rule set."""
@@ -245,3 +286,20 @@ class RuleSet:
                 as_of: dt.date | str | None = None) -> ProvisionTrace:
         """Why one provision did or did not apply to a case: every condition, with its facts."""
         return self.evaluator.why_not(case, provision_id, as_of=as_of)
+
+
+class Interpreter(Protocol):
+    """What `RuleSet.evaluate` and `RuleSet.why_not` call (`rules.interpreter.Evaluator`)."""
+
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision: ...
+
+    def why_not(self, case: Any, provision_id: str,
+                as_of: dt.date | str | None = None) -> ProvisionTrace: ...
+
+
+_ATTACHED: dict[str, Callable[[RuleSet], Any]] = {}
+
+
+def attach(name: str, build: Callable[[RuleSet], Any]) -> None:
+    """Register how an upper layer builds an artefact of every rule set (see `derived`)."""
+    _ATTACHED[name] = build

@@ -26,7 +26,6 @@ from rules.cases.model import CaseError
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
 from rules.language.source import did_you_mean
-from rules.lawyer.describe import facts_of
 from rules.lawyer.report import label, needed_facts
 from rules.results import Decision
 
@@ -176,7 +175,7 @@ def _tested_for_known(ruleset: RuleSet) -> list[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, core.IsKnown):
-            found |= facts_of(node.operand)
+            found |= ruleset.facts_read(node.operand, derived=False)
         stack.extend(core.children(node))
     return sorted(found)
 
@@ -190,7 +189,7 @@ def _specific_inputs(ruleset: RuleSet) -> set[str]:
     uses: dict[str, int] = {}
     for fact in ruleset.facts.values():
         if fact.derivation is not None:
-            for path in facts_of(fact.derivation, ruleset):
+            for path in ruleset.facts_read(fact.derivation, derived=False):
                 uses[path] = uses.get(path, 0) + 1
     return {path for path, count in uses.items()
             if count == 1 and path != ruleset.governing_date}
@@ -242,7 +241,7 @@ class Session:
             if fact is None or _stated(self.case, path):
                 continue
             if fact.derivation is not None:
-                inputs = sorted(facts_of(fact.derivation, self.ruleset))
+                inputs = sorted(self.ruleset.facts_read(fact.derivation, derived=False))
                 if any(_stated(self.case, i) for i in inputs if i in self._specific):
                     missing = [i for i in inputs if not _stated(self.case, i) and i not in done]
                     if missing:

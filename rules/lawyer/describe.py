@@ -19,7 +19,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rules.interpreter.closures import Compiler, Env, Unknown
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
 
@@ -48,95 +47,65 @@ def _lit(value: Any) -> str:
     return str(value)
 
 
-def expr_text(expr: core.Expr) -> str:
-    """Rule text of a checked expression (parenthesised where nested)."""
-    if isinstance(expr, core.Lit):
-        return _lit(expr.value)
-    if isinstance(expr, core.FactRef):
-        return expr.path
-    if isinstance(expr, core.DefRef):
-        return expr.name
-    if isinstance(expr, core.Not):
-        return f"not {_wrap(expr.operand)}"
-    if isinstance(expr, core.BoolOp):
-        return f" {expr.op} ".join(_wrap(o) for o in expr.operands)
-    if isinstance(expr, core.Compare):
-        return f"{_wrap(expr.left)} {expr.op} {_wrap(expr.right)}"
-    if isinstance(expr, core.Arith):
-        if expr.right is None:
-            return f"-{_wrap(expr.left)}"
-        return f"{_wrap(expr.left)} {expr.op} {_wrap(expr.right)}"
-    if isinstance(expr, core.In):
-        values = ", ".join(_lit(v) for v in expr.values)
-        return f"{_wrap(expr.operand)} {'not in' if expr.negated else 'in'} {{{values}}}"
-    if isinstance(expr, core.IsKnown):
-        return f"{_wrap(expr.operand)} is {'unknown' if expr.negated else 'known'}"
-    return f"{expr.function}({', '.join(expr_text(a) for a in expr.args)})"
-
-
-def _wrap(expr: core.Expr) -> str:
-    text = expr_text(expr)
-    return f"({text})" if isinstance(expr, (core.BoolOp, core.Compare, core.Arith)) else text
-
-
 def _doc(ruleset: RuleSet, path: str) -> str:
     fact = ruleset.facts.get(path)
     doc = fact.doc if fact is not None and fact.doc else path.replace(".", " ").replace("_", " ")
     return doc[:1].lower() + doc[1:]
 
 
+class _Words(core.Lowering[str]):
+    """An expression in plain words: facts by their docs (and names), definitions by name."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+
+    def lit(self, node: core.Lit) -> str:
+        return _lit(node.value).replace("_", " ") if node.type.kind == "enum" else _lit(node.value)
+
+    def fact(self, node: core.FactRef) -> str:
+        return f"{_doc(self.ruleset, node.path)} [{node.path}]"
+
+    def definition(self, node: core.DefRef) -> str:
+        return node.name.replace("_", " ")
+
+    def negation(self, node: core.Not) -> str:
+        return f"not ({self.lower(node.operand)})"
+
+    def bool_op(self, node: core.BoolOp) -> str:
+        parts = []
+        for operand in node.operands:
+            text = self.lower(operand)
+            parts.append(f"({text})" if isinstance(operand, core.BoolOp) else text)
+        return f" {node.op} ".join(parts)
+
+    def compare(self, node: core.Compare) -> str:
+        words = _OP_WORDS
+        if node.left.type.kind == "date":
+            words = {**_OP_WORDS, **_DATE_OP_WORDS}
+        return f"{self.lower(node.left)} {words[node.op]} {self.lower(node.right)}"
+
+    def arith(self, node: core.Arith) -> str:
+        if node.right is None:
+            return f"minus {self.lower(node.left)}"
+        return f"{self.lower(node.left)} {node.op} {self.lower(node.right)}"
+
+    def member(self, node: core.In) -> str:
+        values = ", ".join(str(_lit(v)).replace("_", " ") for v in node.values)
+        return (f"{self.lower(node.operand)} is "
+                f"{'none' if node.negated else 'one'} of: {values}")
+
+    def is_known(self, node: core.IsKnown) -> str:
+        return f"{self.lower(node.operand)} is {'not stated' if node.negated else 'stated'}"
+
+    def call(self, node: core.Call) -> str:
+        first, second = (self.lower(a) for a in node.args)
+        unit = "whole years" if node.function == "years_between" else "days"
+        return f"{unit} from {first} to {second}"
+
+
 def expr_words(expr: core.Expr, ruleset: RuleSet) -> str:
     """An expression in plain words: facts by their docs (and names), definitions by name."""
-    if isinstance(expr, core.Lit):
-        return _lit(expr.value).replace("_", " ") if expr.type.kind == "enum" else _lit(expr.value)
-    if isinstance(expr, core.FactRef):
-        return f"{_doc(ruleset, expr.path)} [{expr.path}]"
-    if isinstance(expr, core.DefRef):
-        return expr.name.replace("_", " ")
-    if isinstance(expr, core.Not):
-        return f"not ({expr_words(expr.operand, ruleset)})"
-    if isinstance(expr, core.BoolOp):
-        parts = []
-        for operand in expr.operands:
-            text = expr_words(operand, ruleset)
-            parts.append(f"({text})" if isinstance(operand, core.BoolOp) else text)
-        return f" {expr.op} ".join(parts)
-    if isinstance(expr, core.Compare):
-        words = _OP_WORDS
-        if expr.left.type.kind == "date":
-            words = {**_OP_WORDS, **_DATE_OP_WORDS}
-        left, right = expr_words(expr.left, ruleset), expr_words(expr.right, ruleset)
-        return f"{left} {words[expr.op]} {right}"
-    if isinstance(expr, core.Arith):
-        if expr.right is None:
-            return f"minus {expr_words(expr.left, ruleset)}"
-        return f"{expr_words(expr.left, ruleset)} {expr.op} {expr_words(expr.right, ruleset)}"
-    if isinstance(expr, core.In):
-        values = ", ".join(str(_lit(v)).replace("_", " ") for v in expr.values)
-        return (f"{expr_words(expr.operand, ruleset)} is "
-                f"{'none' if expr.negated else 'one'} of: {values}")
-    if isinstance(expr, core.IsKnown):
-        return (f"{expr_words(expr.operand, ruleset)} is "
-                f"{'not stated' if expr.negated else 'stated'}")
-    first, second = (expr_words(a, ruleset) for a in expr.args)
-    unit = "whole years" if expr.function == "years_between" else "days"
-    return f"{unit} from {first} to {second}"
-
-
-def facts_of(expr: core.Expr, ruleset: RuleSet | None = None) -> set[str]:
-    """The facts an expression reads, through definitions when a rule set is given."""
-    found: set[str] = set()
-    stack = [expr]
-    seen: set[str] = set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, core.FactRef):
-            found.add(node.path)
-        elif isinstance(node, core.DefRef) and ruleset is not None and node.name not in seen:
-            seen.add(node.name)
-            stack.append(ruleset.definitions[node.name].expr)
-        stack.extend(core.children(node))
-    return found
+    return _Words(ruleset).lower(expr)
 
 
 def definitions_of(expr: core.Expr, ruleset: RuleSet) -> list[str]:
@@ -150,34 +119,6 @@ def definitions_of(expr: core.Expr, ruleset: RuleSet) -> list[str]:
             stack.append(ruleset.definitions[node.name].expr)
         stack.extend(core.children(node))
     return found
-
-
-# ---- which simple tests decided a condition -----------------------------------------------------
-
-def deciding_atoms(expr: core.Expr, env: Env, ruleset: RuleSet,
-                   compiler: Compiler) -> list[tuple[core.Expr, Any]]:
-    """The simple tests that gave `expr` its value on `env`, with their values.
-
-    For `a and b` false, the false operands; for `a or b` true, the true ones; a definition is
-    opened; an unknown value shows the unknown operands.
-    """
-    value = compiler.compile(expr)(env)
-    if isinstance(expr, core.DefRef):
-        return deciding_atoms(ruleset.definitions[expr.name].expr, env, ruleset, compiler)
-    if isinstance(expr, core.Not):
-        return deciding_atoms(expr.operand, env, ruleset, compiler)
-    if isinstance(expr, core.BoolOp):
-        values = [(o, compiler.compile(o)(env)) for o in expr.operands]
-        if isinstance(value, Unknown):
-            chosen = [o for o, v in values if isinstance(v, Unknown)]
-        else:
-            chosen = [o for o, v in values if v is value]
-        atoms: list[tuple[core.Expr, Any]] = []
-        for operand in chosen:
-            atoms.extend(a for a in deciding_atoms(operand, env, ruleset, compiler)
-                         if a not in atoms)
-        return atoms
-    return [(expr, value)]
 
 
 # ---- a provision described ----------------------------------------------------------------------
@@ -230,13 +171,13 @@ def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
     facts: set[str] = set()
     for c in p.conditions:
         definitions.extend(d for d in definitions_of(c.expr, ruleset) if d not in definitions)
-        facts |= facts_of(c.expr, ruleset)
+        facts |= ruleset.facts_read(c.expr, derived=False)
     outcomes = []
     for o in p.outcomes:
         if isinstance(o, ConclusionOutcome):
             outcomes.append(f"concludes {o.name.replace('_', ' ')} = "
                             f"{expr_words(o.value, ruleset)}")
-            facts |= facts_of(o.value, ruleset)
+            facts |= ruleset.facts_read(o.value, derived=False)
         else:
             action = ruleset.actions.get(o.action)
             text = f"{_MODALITY_WORDS[o.modality]} {o.action}"
@@ -246,7 +187,7 @@ def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
                 text += " with " + ", ".join(f"{k} = {expr_words(v, ruleset)}"
                                              for k, v in o.args)
                 for _, value in o.args:
-                    facts |= facts_of(value, ruleset)
+                    facts |= ruleset.facts_read(value, derived=False)
             outcomes.append(text)
     return ProvisionDescription(
         p.id, p.title, p.quote, tuple((c.short, c.full) for c in p.sources), p.confidence,

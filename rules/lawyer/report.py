@@ -207,10 +207,9 @@ def needed_facts(decision: Decision, ruleset: RuleSet | None = None,
 
 def _derivation_inputs(ruleset: RuleSet) -> dict[str, set[str]]:
     """For each computed fact, the facts it is computed from."""
-    from rules.lawyer.describe import facts_of
 
-    return {path: facts_of(fact.derivation, ruleset) for path, fact in ruleset.facts.items()
-            if fact.derivation is not None}
+    return {path: ruleset.facts_read(fact.derivation, derived=False)
+            for path, fact in ruleset.facts.items() if fact.derivation is not None}
 
 
 def _used_facts(facts: Mapping[str, object],
@@ -450,8 +449,12 @@ def render_why_not(trace: ProvisionTrace, ruleset: RuleSet | None = None,
         what = ("condition is false" if failed is not None and failed.kind == "if"
                 else "exception holds")
         lines.append(Text(f"Failed: {failure} ({what})", style="red"))
-        if ruleset is not None and decision is not None and provision is not None:
-            lines.extend(_failed_on(ruleset, decision, provision, failure))
+        for test in failed.on if failed is not None else []:
+            used = ", ".join(f"{f} = {value_text(v)}"
+                             + (f" ({facts[f].doc})" if f in facts and facts[f].doc else "")
+                             for f, v in test.facts.items())
+            lines.append(Text(f"   on: {test.text} is {test.value}"
+                              + (f", because {used}" if used else "")))
     if trace.needs:
         lines.append(Text("Would be settled by: " + ", ".join(
             f"{n} ({facts[n].doc})" if n in facts and facts[n].doc else n for n in trace.needs),
@@ -463,27 +466,6 @@ def render_why_not(trace: ProvisionTrace, ruleset: RuleSet | None = None,
     lines.append(Text.assemble("Sources: " + "; ".join(trace.sources),
                                _mark(trace.confidence or "")))
     return Group(*lines)
-
-
-def _failed_on(ruleset: RuleSet, decision: Decision, provision: Provision,
-               failure: str) -> list[Text]:
-    """The simple tests a failed condition failed on, each with the facts it read."""
-    from rules.lawyer.describe import deciding_atoms, expr_text, facts_of
-
-    condition = next((c for c in provision.conditions if f"{c.kind} {c.text}" == failure), None)
-    if condition is None:
-        return []
-    env = ruleset.evaluator.loader.load(decision.case)[1]
-    facts = decision.explanation.facts
-    lines = []
-    for atom, value in deciding_atoms(condition.expr, env, ruleset, ruleset.evaluator.compiler):
-        used = ", ".join(f"{f} = {value_text(facts.get(f))}"
-                         + (f" ({ruleset.facts[f].doc})" if ruleset.facts[f].doc else "")
-                         for f in sorted(facts_of(atom, ruleset)))
-        shown = ("true" if value else "false") if isinstance(value, bool) else "unknown"
-        lines.append(Text(f"   on: {expr_text(atom)} is {shown}"
-                          + (f", because {used}" if used else "")))
-    return lines
 
 
 def write_atomic(path: str | Path, text: str) -> None:

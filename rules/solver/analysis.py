@@ -21,7 +21,7 @@ z3 is imported lazily: importing this module costs nothing until an analysis run
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,8 @@ from rules.cases.model import CaseError
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, DeonticOutcome, Fact, RuleSet
 from rules.results import Decision
+from rules.semantics.combine import MODALITIES, action_table, value_status
+from rules.semantics.plan import Candidate, plan_of
 
 DEFAULT_DATES = (dt.date(1850, 1, 1), dt.date(2100, 12, 31))
 MODALITY_CODES = {"none": 0, "permitted": 1, "required": 2, "forbidden": 3, "conflict": 4}
@@ -37,27 +39,6 @@ _CUMULATIVE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
 
 
 # ---- the states the evaluator reports -------------------------------------------------------
-
-
-def action_state(decision: Decision, action: str) -> str:
-    """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
-    return decision.state(action)
-
-
-def conclusion_state(decision: Decision, name: str, value: Any = None) -> str:
-    """A single-valued conclusion: its value, `none`, `conflict` or `undetermined`. A value of a
-    list conclusion (`value` given): `concluded`, `absent` or `undetermined`."""
-    if value is not None:
-        if any(u.conclusion == name and (u.value == value or u.value is None)
-               for u in decision.undetermined):
-            return "undetermined"
-        return "concluded" if value in decision.conclusion_values(name) else "absent"
-    if any(c.conclusion == name for c in decision.conflicts):
-        return "conflict"
-    if any(u.conclusion == name for u in decision.undetermined):
-        return "undetermined"
-    values = decision.conclusion_values(name)
-    return str(values[0]) if values else "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +55,8 @@ class Key:
 
     def state(self, decision: Decision) -> str:
         if self.kind == "action":
-            return action_state(decision, self.name)
-        return conclusion_state(decision, self.name, self.value)
+            return decision.state(self.name)
+        return decision.conclusion_state(self.name, self.value)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {self.kind: self.name}
@@ -254,7 +235,7 @@ class Encoder:
         return {path: self.value(model, path) for path in (paths or self.facts)}
 
 
-class ExprEncoder:
+class ExprEncoder(core.Lowering[Any]):
     """Typed expressions of one rule set to z3 terms, definitions inlined (memoised)."""
 
     def __init__(self, encoder: Encoder, ruleset: RuleSet):
@@ -264,52 +245,62 @@ class ExprEncoder:
         self._defs: dict[str, Any] = {}
 
     def expr(self, expr: core.Expr) -> Any:
+        return self.lower(expr)
+
+    def lit(self, node: core.Lit) -> Any:
+        return self._lit(node.value, node.type)
+
+    def fact(self, node: core.FactRef) -> Any:
+        return self.e.vars[node.path]
+
+    def definition(self, node: core.DefRef) -> Any:
+        if node.name not in self._defs:
+            self._defs[node.name] = self.lower(self.ruleset.definitions[node.name].expr)
+        return self._defs[node.name]
+
+    def negation(self, node: core.Not) -> Any:
+        return self.z3.Not(self.lower(node.operand))
+
+    def bool_op(self, node: core.BoolOp) -> Any:
+        operands = [self.lower(o) for o in node.operands]
+        return self.z3.And(*operands) if node.op == "and" else self.z3.Or(*operands)
+
+    def is_known(self, node: core.IsKnown) -> Any:
+        return self.z3.BoolVal(not node.negated)   # complete cases: every fact is known
+
+    def member(self, node: core.In) -> Any:
         z3 = self.z3
-        if isinstance(expr, core.Lit):
-            return self._lit(expr.value, expr.type)
-        if isinstance(expr, core.FactRef):
-            return self.e.vars[expr.path]
-        if isinstance(expr, core.DefRef):
-            if expr.name not in self._defs:
-                self._defs[expr.name] = self.expr(self.ruleset.definitions[expr.name].expr)
-            return self._defs[expr.name]
-        if isinstance(expr, core.Not):
-            return z3.Not(self.expr(expr.operand))
-        if isinstance(expr, core.BoolOp):
-            operands = [self.expr(o) for o in expr.operands]
-            return z3.And(*operands) if expr.op == "and" else z3.Or(*operands)
-        if isinstance(expr, core.IsKnown):
-            return z3.BoolVal(not expr.negated)   # complete cases: every fact is known
-        if isinstance(expr, core.In):
-            operand = self.expr(expr.operand)
-            values = [self._lit(v, expr.operand.type) for v in expr.values]
-            if isinstance(operand, _Date):
-                found = z3.Or(*[operand.key == v.key for v in values]) if values else \
-                    z3.BoolVal(False)
-            else:
-                found = z3.Or(*[operand == v for v in values]) if values else z3.BoolVal(False)
-            return z3.Not(found) if expr.negated else found
-        if isinstance(expr, core.Compare):
-            left, right = self.expr(expr.left), self.expr(expr.right)
-            if isinstance(left, _Date):
-                left, right = left.key, right.key
-            return {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
-                    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-                    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[expr.op](left, right)
-        if isinstance(expr, core.Arith):
-            left = self.expr(expr.left)
-            if expr.op == "neg" or expr.right is None:
-                return -left
-            right = self.expr(expr.right)
-            return left + right if expr.op == "+" else left - right if expr.op == "-" \
-                else left * right
-        if isinstance(expr, core.Call):
-            start, end = (self.expr(a) for a in expr.args)
-            if expr.function == "years_between":
-                before = end.m * 100 + end.d < start.m * 100 + start.d
-                return end.y - start.y - z3.If(before, 1, 0)
-            return _ordinal(z3, end) - _ordinal(z3, start)
-        raise TypeError(f"cannot encode {expr!r}")
+        operand = self.lower(node.operand)
+        values = [self._lit(v, node.operand.type) for v in node.values]
+        if isinstance(operand, _Date):
+            found = z3.Or(*[operand.key == v.key for v in values]) if values else \
+                z3.BoolVal(False)
+        else:
+            found = z3.Or(*[operand == v for v in values]) if values else z3.BoolVal(False)
+        return z3.Not(found) if node.negated else found
+
+    def compare(self, node: core.Compare) -> Any:
+        left, right = self.lower(node.left), self.lower(node.right)
+        if isinstance(left, _Date):
+            left, right = left.key, right.key
+        return {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+                "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+                ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[node.op](left, right)
+
+    def arith(self, node: core.Arith) -> Any:
+        left = self.lower(node.left)
+        if node.op == "neg" or node.right is None:
+            return -left
+        right = self.lower(node.right)
+        return left + right if node.op == "+" else left - right if node.op == "-" \
+            else left * right
+
+    def call(self, node: core.Call) -> Any:
+        start, end = (self.lower(a) for a in node.args)
+        if node.function == "years_between":
+            before = end.m * 100 + end.d < start.m * 100 + start.d
+            return end.y - start.y - self.z3.If(before, 1, 0)
+        return _ordinal(self.z3, end) - _ordinal(self.z3, start)
 
     def _lit(self, value: Any, type_: core.Type) -> Any:
         z3 = self.z3
@@ -322,6 +313,22 @@ class ExprEncoder:
         if type_.kind == "enum":
             return z3.IntVal(type_.values.index(value))
         return z3.IntVal(self.e.text_code(str(value)))
+
+
+class Z3Bools:
+    """The semantic plan's `Algebra` over z3 boolean terms."""
+
+    def __init__(self, z3: Any):
+        self.z3 = z3
+
+    def all(self, terms: Sequence[Any]) -> Any:
+        return self.z3.And(*terms) if terms else self.z3.BoolVal(True)
+
+    def any(self, terms: Sequence[Any]) -> Any:
+        return self.z3.Or(*terms) if terms else self.z3.BoolVal(False)
+
+    def negate(self, term: Any) -> Any:
+        return self.z3.Not(term)
 
 
 def _ordinal(z3: Any, date: _Date) -> Any:
@@ -337,69 +344,84 @@ def _ordinal(z3: Any, date: _Date) -> Any:
 
 
 class Model:
-    """One rule set's applicability, surviving outcomes and per-key states as z3 terms."""
+    """One rule set's applicability, surviving outcomes and per-key states as z3 terms, read
+    from its semantic plan (`rules.semantics`): over complete cases every provision certainly
+    applies or not, so an outcome survives when its provision applies and no overrider does."""
 
     def __init__(self, encoder: Encoder, ruleset: RuleSet, as_of: dt.date | None = None):
         z3 = encoder.z3
         self.z3 = z3
         self.ruleset = ruleset
+        self.plan = plan = plan_of(ruleset)
         self.encoder = encoder
         self.exprs = ExprEncoder(encoder, ruleset)
-        if as_of is not None:
-            date_key: Any = z3.IntVal(_key(as_of))
-        else:
-            governing = ruleset.governing_date
-            date_key = encoder.vars[governing].key if governing else None
+        self.bools = Z3Bools(z3)
+        governing = ruleset.governing_date
+        date_key = encoder.vars[governing].key if governing and as_of is None else None
         self.in_force: dict[str, Any] = {}
         self.applies: dict[str, Any] = {}
-        for p in ruleset.provisions:
-            low = None if p.effect == "improves" else p.start
-            terms = []
-            if date_key is not None:
-                if low is not None:
-                    terms.append(date_key >= _key(low))
-                if p.end is not None:
-                    terms.append(date_key <= _key(p.end))
-            in_force = z3.And(*terms) if terms else z3.BoolVal(True)
-            conditions = [self.exprs.expr(c.expr) if c.kind == "if"
-                          else z3.Not(self.exprs.expr(c.expr)) for c in p.conditions]
-            self.in_force[p.id] = in_force
-            self.applies[p.id] = z3.And(in_force, *conditions)
-        self.overriders: dict[str, list[str]] = {}
-        for p in ruleset.provisions:
-            for target in p.overrides:
-                self.overriders.setdefault(target, []).append(p.id)
+        self._applies: list[Any] = []
+        for p in plan.provisions:
+            static = plan.in_force_static(p.index, as_of) if date_key is None else None
+            if static is not None or date_key is None:
+                in_force = z3.BoolVal(static is not False)
+            else:
+                low, high = p.window.low, p.window.high
+                in_force = self.bools.all([t for t in (
+                    date_key >= _key(low) if low is not None else None,
+                    date_key <= _key(high) if high is not None else None) if t is not None])
+            conditions = [z3.Not(self.exprs.expr(c)) if is_unless else self.exprs.expr(c)
+                          for is_unless, c in p.conditions]
+            self.in_force[p.provision.id] = in_force
+            self.applies[p.provision.id] = z3.And(in_force, *conditions)
+            self._applies.append(self.applies[p.provision.id])
+
+    def _survives(self, number: int) -> Any:
+        cand = self.plan.candidates[number]
+        present, _ = self.plan.flags(cand, self.bools, self._applies.__getitem__,
+                                     self._applies.__getitem__, self._same)
+        return present
+
+    def _same(self, mine: Candidate, twin: Candidate) -> Any:
+        z3 = self.z3
+        terms = []
+        if mine.value is not None and twin.value is not None:
+            terms.append(self.exprs.expr(mine.value) == self.exprs.expr(twin.value))
+        theirs = dict(twin.args)
+        for name, expr in mine.args:
+            other = theirs.get(name)
+            terms.append(z3.BoolVal(False) if other is None
+                         else self.exprs.expr(expr) == self.exprs.expr(other))
+        return self.bools.all(terms)
 
     def survives(self, pid: str, key: tuple[str, str]) -> Any:
         """`pid` applies and no provision that overrides it on `key` applies."""
-        z3 = self.z3
-        beaten = [self.applies[q] for q in self.overriders.get(pid, ())
-                  if key in _keys(self.ruleset.by_id[q])]
-        return z3.And(self.applies[pid], z3.Not(z3.Or(*beaten))) if beaten else self.applies[pid]
+        found = [n for n in self.plan.by_key.get(key, ())
+                 if self.plan.candidates[n].pid == pid]
+        return self.bools.any([self._survives(n) for n in found])
 
     def deciding(self, key: tuple[str, str]) -> list[tuple[str, Any]]:
         """(provision, outcome) pairs on an action or conclusion."""
-        found = []
-        for p in self.ruleset.provisions:
-            for o in p.outcomes:
-                if (isinstance(o, DeonticOutcome) and key == ("action", o.action)) or \
-                        (isinstance(o, ConclusionOutcome) and key == ("conclusion", o.name)):
-                    found.append((p.id, o))
-        return found
+        return [(self.plan.candidates[n].pid, self.plan.candidates[n].outcome)
+                for n in self.plan.by_key.get(key, ())]
 
     def action_state(self, action: str) -> Any:
-        """The action's modality as an integer code (MODALITY_CODES)."""
+        """The action's status as an integer code (MODALITY_CODES), from `action_table`."""
         z3 = self.z3
-        by: dict[str, list[Any]] = {"required": [], "permitted": [], "forbidden": []}
-        for pid, outcome in self.deciding(("action", action)):
-            assert isinstance(outcome, DeonticOutcome)
-            by[outcome.modality].append(self.survives(pid, ("action", action)))
-        f, r, p = (z3.Or(*by[m]) if by[m] else z3.BoolVal(False)
-                   for m in ("forbidden", "required", "permitted"))
-        c = MODALITY_CODES
-        return z3.If(z3.And(f, z3.Or(r, p)), c["conflict"],
-                     z3.If(r, c["required"], z3.If(p, c["permitted"],
-                                                   z3.If(f, c["forbidden"], c["none"]))))
+        numbers = self.plan.by_key[("action", action)]
+        modalities = tuple(m for m in MODALITIES
+                           if any(self.plan.candidates[n].modality == m for n in numbers))
+        present = [self.bools.any([self._survives(n) for n in numbers
+                                   if self.plan.candidates[n].modality == m])
+                   for m in modalities]
+        table = action_table(modalities)
+        n = len(modalities)
+        term: Any = z3.IntVal(MODALITY_CODES["none"])
+        for mask in range(1 << n):   # complete cases: what survives is certain
+            chosen = [b if mask >> i & 1 else z3.Not(b) for i, b in enumerate(present)]
+            status = table[mask | (mask << n)]
+            term = z3.If(self.bools.all(chosen), MODALITY_CODES[status], term)
+        return term
 
     def conclusion_values(self, name: str) -> list[Any]:
         """The literal values provisions may conclude for `name`."""
@@ -435,7 +457,12 @@ class Model:
         term: Any = z3.IntVal(-1)
         for i in range(len(values) - 1, -1, -1):
             term = z3.If(present[i], i, term)
-        return z3.If(count >= 2, -2, term)
+        # complete cases: the values that apply are certain; `value_status` says what a count
+        # of distinct values is (none, one value, conflict)
+        by_count = {n: value_status(n, n) for n in (0, 1, 2)}
+        codes = {"none": z3.IntVal(-1), "conflict": z3.IntVal(-2), "determined": term}
+        return z3.If(count >= 2, codes[by_count[2]],
+                     z3.If(count == 1, codes[by_count[1]], codes[by_count[0]]))
 
 
 def _keys(provision: Any) -> frozenset[tuple[str, str]]:
@@ -728,7 +755,7 @@ class _Checker:
             if model is None:
                 break
             what = f"no provision decides {action}"
-            witness = self.confirmed_witness(model, lambda d: action_state(d, action) == "none",
+            witness = self.confirmed_witness(model, lambda d: d.state(action) == "none",
                                              what)
             if split is None:
                 if witness is not None:

@@ -31,7 +31,6 @@ from rules.solver.analysis import (
     Encoder,
     Key,
     Model,
-    _key,
     derivation_inputs,
     minimise,
     nest,
@@ -115,6 +114,11 @@ class Retroactivity:
         return found
 
 
+def _date_key(date: dt.date) -> int:
+    """A date as the solver orders dates (yyyymmdd)."""
+    return date.year * 10000 + date.month * 100 + date.day
+
+
 def _nowhere(name: str) -> Any:
     from rules.language.source import Span
 
@@ -132,7 +136,7 @@ class _Search:
         self.solver = new_solver(self.encoder, constraints, timeout_ms)
         governing = amended.governing_date
         self.governing = governing
-        self.earlier = (self.encoder.vars[governing].key < _key(record.date)) if governing \
+        self.earlier = (self.encoder.vars[governing].key < _date_key(record.date)) if governing \
             else None
         self.keys = {k.key: k for k in key_terms([self.before, self.after], [base, amended])}
         self.first = derivation_inputs(amended)

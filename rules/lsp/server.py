@@ -1,6 +1,6 @@
 """The language server for `.law` files (`rules lsp`, pygls over stdio).
 
-A thin layer: every request is answered by `rules.editor.workspace`, which knows nothing of LSP.
+A thin layer: every request is answered by `rules.lsp.workspace`, which knows nothing of LSP.
 Diagnostics are the checker's (and, for an amendment file, those of applying it), published for
 every file of the rule set on each change, so an error fixed in one file disappears from another.
 """
@@ -14,8 +14,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from rules.editor.workspace import Workspace
 from rules.language.source import Diagnostic, RulesError, Span
+from rules.lsp.workspace import Workspace
 from rules.version import __version__
 
 

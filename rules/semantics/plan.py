@@ -1,0 +1,396 @@
+"""The decision plan: what a checked rule set decides, and how, built once per rule set.
+
+Every back end reads this plan instead of re-deriving it from the RuleSet:
+
+* per provision its `Window` (the dates of acts it reaches: the in-force rule of CC 5-6) and its
+  conditions;
+* per action and conclusion (a `Key`) its `Candidate` outcomes, each with the provisions that
+  override it on that key (lex specialis) and its *twins*: overriders that, if they apply, give
+  the very same outcome, so that an overrider that only may apply leaves it certain;
+* conclusion candidates grouped into `Unit`s (candidates concluding one literal value);
+* definitions in dependency levels, derived facts in derivation order;
+* the guard index: provisions by the value of the enum fact most of them are guarded on (Rete's
+  alpha memory), so a case evaluates only the provisions its value can reach.
+
+`flags` states once when a candidate outcome is *present* (may survive) and *certain* (survives
+in every completion of the case), over any boolean algebra; `rules.semantics.combine` states how
+the surviving outcomes combine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from rules.language import core
+from rules.language.ruleset import (
+    ConclusionOutcome,
+    DeonticOutcome,
+    Fact,
+    Provision,
+    ProvisionOutcome,
+)
+
+if TYPE_CHECKING:
+    from rules.language.ruleset import RuleSet
+
+Key = tuple[str, str]   # ("action", name) or ("conclusion", name)
+B = TypeVar("B")
+
+
+# ---- in force --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The dates of the acts a provision reaches, inclusive (`None`: unbounded)."""
+
+    low: dt.date | None
+    high: dt.date | None
+
+    def contains(self, date: dt.date) -> bool:
+        """Whether an act of `date` is governed by the provision.
+
+        >>> Window(dt.date(2024, 6, 16), None).contains(dt.date(2024, 6, 15))
+        False
+        """
+        return (self.low is None or date >= self.low) and (self.high is None or date <= self.high)
+
+    def over(self, low: dt.date | None, high: dt.date | None) -> bool | None:
+        """In force for every date of `low..high` (True), for none (False), or it depends."""
+        if (self.low is None or (low is not None and low >= self.low)) and \
+                (self.high is None or (high is not None and high <= self.high)):
+            return True
+        if (self.high is not None and low is not None and low > self.high) or \
+                (self.low is not None and high is not None and high < self.low):
+            return False
+        return None
+
+
+def window(provision: Provision) -> Window:
+    """The in-force rule (Criminal Code art. 5-6): a provision governs acts committed while it is
+    in force; one that improves the person's position also reaches acts committed before."""
+    low = None if provision.effect == "improves" else provision.start
+    return Window(low, provision.end)
+
+
+# ---- candidates --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One outcome of one provision on one action or conclusion."""
+
+    number: int                                  # its index in `DecisionPlan.candidates`
+    key: Key
+    provision: int
+    pid: str
+    modality: str                      # required / forbidden / permitted; "" for a conclusion
+    args: tuple[tuple[str, core.Expr], ...]
+    value: core.Expr | None                      # a conclusion's value
+    overriders: tuple[int, ...]                  # provisions that set it aside when they apply
+    twins: tuple[int, ...]                       # candidates of overriders giving the same outcome
+    outcome: ProvisionOutcome = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def literal(self) -> bool:
+        return isinstance(self.value, core.Lit)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Candidates of a conclusion concluding one literal value, or one non-literal candidate."""
+
+    candidates: tuple[int, ...]
+    value: core.Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionPlan:
+    index: int
+    provision: Provision
+    window: Window
+    conditions: tuple[tuple[bool, core.Expr], ...]     # (is `unless`, condition)
+    candidates: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """Provisions by the value of one enum fact (`offence.kind`): a provision whose `if`
+    conditions require the fact to lie in a set cannot apply to a case outside it."""
+
+    fact: str
+    by_value: dict[Any, tuple[int, ...]]
+    everything: tuple[int, ...]
+
+    def reachable(self, value: Any) -> tuple[int, ...]:
+        """The provisions a case with this value of the fact (or an unknown one) can reach."""
+        return self.by_value.get(value, self.everything) if self.fact else self.everything
+
+
+class Algebra(Protocol[B]):
+    """Boolean operations of a back end (Python bools, polars or SQL expressions, z3 terms)."""
+
+    def all(self, terms: Sequence[B]) -> B: ...
+    def any(self, terms: Sequence[B]) -> B: ...
+    def negate(self, term: B) -> B: ...
+
+
+@dataclass(frozen=True)
+class DecisionPlan:
+    """A checked rule set, planned for deciding cases (see the module's docstring)."""
+
+    ruleset: RuleSet
+    provisions: tuple[ProvisionPlan, ...]
+    candidates: tuple[Candidate, ...]
+    by_key: dict[Key, tuple[int, ...]]
+    units: dict[str, tuple[Unit, ...]]
+    definition_levels: tuple[tuple[str, ...], ...]
+    derivation_order: tuple[Fact, ...]
+    guard: Guard
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        """Actions then conclusions, each in declaration order."""
+        return tuple(self.by_key)
+
+    @cached_property
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """The declared range of the governing date fact (unbounded when there is none)."""
+        governing = self.ruleset.governing_date
+        fact = self.ruleset.facts.get(governing) if governing else None
+        return (fact.low, fact.high) if fact is not None else (None, None)
+
+    def in_force_static(self, index: int, as_of: dt.date | None = None) -> bool | None:
+        """Whether provision `index` is in force without reading a case: always (True), never
+        (False), or it depends on the case's governing date (None). With `as_of` every case is
+        judged on that date; otherwise the governing date lies in its fact's declared range."""
+        win = self.provisions[index].window
+        if as_of is not None:
+            return win.contains(as_of)
+        if self.ruleset.governing_date is None:
+            return True
+        return win.over(*self.date_range)
+
+    def flags(self, candidate: Candidate, algebra: Algebra[B], applies: Callable[[int], B],
+              may: Callable[[int], B], same: Callable[[Candidate, Candidate], B]) -> tuple[B, B]:
+        """(present, certain) of a candidate outcome, given per provision whether it certainly
+        `applies` and whether it `may` apply, and whether a twin gives the `same` outcome.
+
+        Present: its provision may apply and no overrider applies. Certain: its provision
+        applies, no overrider applies, and every overrider surely does not apply or, if it may,
+        is a twin that would give the very same outcome with nothing setting that aside.
+        """
+        beaten = algebra.any([applies(j) for j in candidate.overriders])
+        present = algebra.all([may(candidate.provision), algebra.negate(beaten)])
+        twins = {self.candidates[t].provision: self.candidates[t] for t in candidate.twins}
+        settled = []
+        for j in candidate.overriders:
+            absent = algebra.negate(may(j))
+            twin = twins.get(j)
+            if twin is None:
+                settled.append(absent)
+            else:
+                quiet = [algebra.negate(may(k)) for k in twin.overriders]
+                settled.append(algebra.any([absent, algebra.all([same(candidate, twin),
+                                                                 *quiet])]))
+        certain = algebra.all([applies(candidate.provision), algebra.negate(beaten), *settled])
+        return present, certain
+
+
+class PythonBools:
+    """The `Algebra` of plain Python booleans (the interpreter's)."""
+
+    def all(self, terms: Sequence[bool]) -> bool:
+        return all(terms)
+
+    def any(self, terms: Sequence[bool]) -> bool:
+        return any(terms)
+
+    def negate(self, term: bool) -> bool:
+        return not term
+
+
+# ---- building the plan --------------------------------------------------------------------------
+
+def plan_of(ruleset: RuleSet) -> DecisionPlan:
+    """The rule set's decision plan, built once."""
+    plan: DecisionPlan = ruleset.derived("plan", build_plan)
+    return plan
+
+
+def build_plan(ruleset: RuleSet) -> DecisionPlan:
+    """Plan a checked rule set (`plan_of` caches it on the rule set)."""
+    provisions = ruleset.provisions
+    index = {p.id: i for i, p in enumerate(provisions)}
+    keys = [_keys(p) for p in provisions]
+    overriders: dict[tuple[int, Key], list[int]] = {}
+    for j, p in enumerate(provisions):
+        for target in p.overrides:
+            i = index[target]
+            for shared in keys[i] & keys[j]:
+                overriders.setdefault((i, shared), []).append(j)
+    raw: list[Candidate] = []
+    by_key: dict[Key, list[int]] = {("action", a): [] for a in ruleset.actions}
+    by_key.update({("conclusion", c): [] for c in ruleset.conclusions})
+    for i, p in enumerate(provisions):
+        for outcome in p.outcomes:
+            if isinstance(outcome, DeonticOutcome):
+                key: Key = ("action", outcome.action)
+                cand = Candidate(len(raw), key, i, p.id, outcome.modality, outcome.args, None,
+                                 tuple(overriders.get((i, key), ())), (), outcome)
+            else:
+                assert isinstance(outcome, ConclusionOutcome)
+                key = ("conclusion", outcome.name)
+                cand = Candidate(len(raw), key, i, p.id, "", (), outcome.value,
+                                 tuple(overriders.get((i, key), ())), (), outcome)
+            raw.append(cand)
+            by_key[key].append(cand.number)
+    candidates = tuple(_with_twins(c, raw, by_key[c.key]) for c in raw)
+    plans = tuple(
+        ProvisionPlan(i, p, window(p),
+                      tuple((c.kind == "unless", c.expr) for c in p.conditions),
+                      tuple(c.number for c in candidates if c.provision == i))
+        for i, p in enumerate(provisions))
+    return DecisionPlan(
+        ruleset, plans, candidates, {k: tuple(v) for k, v in by_key.items()},
+        {name: _units(candidates, by_key[("conclusion", name)]) for name in ruleset.conclusions},
+        definition_levels(ruleset), derivation_order(ruleset), _guard_index(ruleset))
+
+
+def _keys(provision: Provision) -> frozenset[Key]:
+    return frozenset(("action", o.action) if isinstance(o, DeonticOutcome)
+                     else ("conclusion", o.name) for o in provision.outcomes)
+
+
+def _with_twins(cand: Candidate, raw: list[Candidate], same_key: list[int]) -> Candidate:
+    """Overriders whose one outcome on the key has the same modality: if they apply they give
+    this outcome (when values and arguments agree), so they do not make it uncertain."""
+    twins = []
+    for j in cand.overriders:
+        theirs = [raw[n] for n in same_key if raw[n].provision == j]
+        if len(theirs) == 1 and theirs[0].modality == cand.modality:
+            twins.append(theirs[0].number)
+    if not twins:
+        return cand
+    return Candidate(cand.number, cand.key, cand.provision, cand.pid, cand.modality, cand.args,
+                     cand.value, cand.overriders, tuple(twins), cand.outcome)
+
+
+def _units(candidates: tuple[Candidate, ...], numbers: list[int]) -> tuple[Unit, ...]:
+    units: list[Unit] = []
+    literal: dict[Any, list[int]] = {}
+    for n in numbers:
+        value = candidates[n].value
+        assert value is not None
+        if isinstance(value, core.Lit):
+            literal.setdefault(value.value, []).append(n)
+        else:
+            units.append(Unit((n,), value))
+    grouped = [Unit(tuple(ns), candidates[ns[0]].value) for ns in literal.values()]  # type: ignore[arg-type]
+    return (*grouped, *units)
+
+
+def definition_levels(ruleset: RuleSet) -> tuple[tuple[str, ...], ...]:
+    """Definitions in levels: each reads only definitions of earlier levels."""
+    depth: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            deps = core.definition_names(ruleset.definitions[name].expr)
+            depth[name] = 1 + max((level(d) for d in deps), default=-1)
+        return depth[name]
+
+    for name in ruleset.definitions:
+        level(name)
+    levels: list[list[str]] = [[] for _ in range(1 + max(depth.values(), default=-1))]
+    for name in ruleset.definitions:
+        levels[depth[name]].append(name)
+    return tuple(tuple(level_) for level_ in levels)
+
+
+def derivation_order(ruleset: RuleSet) -> tuple[Fact, ...]:
+    """Derived facts in an order where each comes after the derived facts it reads."""
+    ordered: list[Fact] = []
+    done: set[str] = set()
+
+    def visit(fact: Fact) -> None:
+        if fact.path in done:
+            return
+        done.add(fact.path)
+        if fact.derivation is not None:
+            for dep in sorted(core.fact_paths(fact.derivation)):
+                visit(ruleset.facts[dep])
+        if fact.derivation is not None:
+            ordered.append(fact)
+
+    for fact in ruleset.facts.values():
+        visit(fact)
+    return tuple(ordered)
+
+
+# ---- the guard index ---------------------------------------------------------------------
+
+def _guard_index(ruleset: RuleSet) -> Guard:
+    everything = tuple(range(len(ruleset.provisions)))
+    guards = [_guards(p, ruleset) for p in ruleset.provisions]
+    counts: dict[str, int] = {}
+    for guard in guards:
+        for path in guard:
+            counts[path] = counts.get(path, 0) + 1
+    fact_path = max(sorted(counts), key=lambda p: counts[p]) if counts else ""
+    fact = ruleset.facts.get(fact_path)
+    if fact is None or fact.type.kind != "enum":
+        return Guard("", {}, everything)
+    by_value = {value: tuple(i for i, guard in enumerate(guards)
+                             if fact_path not in guard or value in guard[fact_path])
+                for value in fact.type.values}
+    return Guard(fact_path, by_value, everything)
+
+
+def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]:
+    """Enum facts whose value must lie in a set for the provision to apply (from the top-level
+    conjuncts of its `if` conditions, through definitions)."""
+    found: dict[str, frozenset[Any]] = {}
+
+    def expand(expr: core.Expr) -> core.Expr:
+        while isinstance(expr, core.DefRef):
+            expr = ruleset.definitions[expr.name].expr
+        return expr
+
+    def guard(expr: core.Expr) -> tuple[str, frozenset[Any]] | None:
+        expr = expand(expr)
+        if isinstance(expr, core.In) and not expr.negated and \
+                isinstance(expr.operand, core.FactRef):
+            return expr.operand.path, frozenset(expr.values)
+        if isinstance(expr, core.Compare) and expr.op == "=" and \
+                isinstance(expr.left, core.FactRef) and isinstance(expr.right, core.Lit):
+            return expr.left.path, frozenset((expr.right.value,))
+        if isinstance(expr, core.BoolOp) and expr.op == "or":
+            parts = [guard(o) for o in expr.operands]
+            paths = {p[0] for p in parts if p is not None}
+            if parts and None not in parts and len(paths) == 1:
+                return paths.pop(), frozenset().union(*(p[1] for p in parts if p is not None))
+        return None
+
+    def conjuncts(expr: core.Expr) -> list[core.Expr]:
+        expr = expand(expr)
+        if isinstance(expr, core.BoolOp) and expr.op == "and":
+            return [c for o in expr.operands for c in conjuncts(o)]
+        return [expr]
+
+    for condition in provision.conditions:
+        if condition.kind != "if":
+            continue
+        for part in conjuncts(condition.expr):
+            found_guard = guard(part)
+            if found_guard is not None:
+                path, values = found_guard
+                found[path] = found[path] & values if path in found else values
+    return found
+
+
+__all__ = ["Algebra", "Candidate", "DecisionPlan", "Guard", "Key", "ProvisionPlan",
+           "PythonBools", "Unit", "Window", "build_plan", "definition_levels",
+           "derivation_order", "plan_of", "window"]
