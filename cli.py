@@ -180,12 +180,11 @@ def _versions_table(rows: list[Any]) -> Any:
     from rich.table import Table
 
     table = Table(title="Versions and their periods in force", title_justify="left")
-    for column in ("provision", "version", "in force from", "until", "effect", "made by"):
+    for column in ("version", "in force from", "until", "effect", "text"):
         table.add_column(column, overflow="fold")
     for v in rows:
-        table.add_row(v.provision, v.id, v.start.isoformat(),
-                      v.end.isoformat() if v.end else "", v.effect,
-                      v.made_by or "original text")
+        table.add_row(v.id, v.start.isoformat(), v.end.isoformat() if v.end else "", v.effect,
+                      v.origin)
     return table
 
 

@@ -244,7 +244,8 @@ def test_versions_and_redlines(bill):
     assert [(v.id, str(v.start), str(v.end)) for v in rows] == [
         ("cc_68_minor_violence_2024", "2024-06-16", "2024-12-31"),
         ("cc_68_minor_violence_2024@psych_violence_2025", "2025-01-01", "None")]
-    assert rows[1].made_by == "psych_violence_2025"
+    assert rows[1].made_by == "psych_violence_2025" and rows[0].made_by == ""
+    assert rows[0].origin == "original text; period set by psych_violence_2025"
     lines = redlines(bill, applied.final, applied.steps)
     first = lines[0]
     assert (first.verb, first.target) == ("amend", "cc_68_minor_violence_2024")

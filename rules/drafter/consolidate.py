@@ -73,22 +73,33 @@ class Version:
     end: dt.date | None
     effect: str
     made_by: str            # the amendment that made this text, or "" for the original
+    dated_by: str = ""      # the amendment that set its period (ended or re-dated it)
+
+    @property
+    def origin(self) -> str:
+        """Who wrote this version, and who set its period, in words."""
+        text = self.made_by or "original text"
+        return f"{text}; period set by {self.dated_by}" if self.dated_by else text
 
     def to_json(self) -> dict[str, object]:
         return {"provision": self.provision, "id": self.id, "from": self.start.isoformat(),
                 "until": self.end.isoformat() if self.end else None, "effect": self.effect,
-                "made_by": self.made_by or None}
+                "made_by": self.made_by or None, "period_set_by": self.dated_by or None}
 
 
 def versions(ruleset: RuleSet, only: str | None = None, all_: bool = False) -> list[Version]:
     """The versions of provisions that have several or that an amendment touched (all of them
     with `all_`; one provision's with `only`)."""
     made_by: dict[str, str] = {}
+    dated_by: dict[str, str] = {}
     touched: set[str] = set()
     for record in ruleset.history:
         for change in record.changes:
             for pid in change.created:
-                made_by[pid] = record.id
+                if pid in change.ended:
+                    dated_by[pid] = record.id
+                else:
+                    made_by[pid] = record.id
                 touched.add(base_id(pid))
             for pid in change.ended:
                 touched.add(base_id(pid))
@@ -103,7 +114,8 @@ def versions(ruleset: RuleSet, only: str | None = None, all_: bool = False) -> l
             continue
         for pid in sorted(ids, key=lambda i: ruleset.by_id[i].start):
             p = ruleset.by_id[pid]
-            rows.append(Version(family, pid, p.start, p.end, p.effect, made_by.get(pid, "")))
+            rows.append(Version(family, pid, p.start, p.end, p.effect, made_by.get(pid, ""),
+                                dated_by.get(pid, "")))
     return rows
 
 

@@ -150,9 +150,16 @@ _ORDER = ("source", "confidence", "quote", "in_force", "effect", "overrides", "i
 
 
 def _put_new(clauses: tuple[s.Clause, ...], clause: s.Clause) -> tuple[s.Clause, ...]:
-    """`clauses` with `clause` added before the conditions."""
+    """`clauses` with `clause` added where the bill's order puts it (after the clauses that
+    come before its kind, always before the conditions)."""
+    rank = {kind: i for i, kind in enumerate(_ORDER)}
+    rank["unless"] = rank["if"]
+    mine = rank.get(clause.kind, len(_ORDER))
     found = list(clauses)
-    at = next((i for i, c in enumerate(found) if c.kind in ("if", "unless")), len(found))
+    at = 0
+    for i, c in enumerate(found):
+        if rank.get(c.kind, len(_ORDER)) <= mine and c.kind not in ("if", "unless"):
+            at = i + 1
     found.insert(at, clause)
     return tuple(found)
 
@@ -319,8 +326,8 @@ class _Applier:
         states none; under an amendment that `improves position`, that effect too."""
         clauses = p.clauses
         if _first(p.clauses, "in_force") is None:
-            clauses = _put(clauses, s.Clause("in_force", s.InForce(self._date(), None,
-                                                                   p.id_span), p.id_span))
+            clauses = _put_new(clauses, s.Clause("in_force", s.InForce(self._date(), None,
+                                                                       p.id_span), p.id_span))
         for kind in ("source", "confidence", "effect"):
             if _first(p.clauses, kind) is None and (kind != "source" or inherit_sources) \
                     and (kind != "effect" or self.improving):
