@@ -427,6 +427,8 @@ def diff_command(
             typer.echo("\n".join(render_diff(package.combined,
                                              f"{only.id}: {only.amendment.title}")))
             for check in package.retroactivity:
+                for what in check.unknown:
+                    typer.echo(f"  UNKNOWN retroactivity of {check.amendment}: {what}")
                 for r in check.reaches:
                     typer.echo(f"  reaches back (declared improving): {r.provision} turns "
                                f"{r.key} {r.before} -> {r.after} before {check.date}; e.g. "

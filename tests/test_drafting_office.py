@@ -93,6 +93,18 @@ def test_re_dating_a_worsening_provision_reaches_back_and_is_an_error(small):
     assert diagnostic.span.line == 5 and "witness" in diagnostic.notes[0]
 
 
+def test_a_solver_timeout_is_unknown_never_a_proof(small, monkeypatch):
+    import z3
+
+    after = amended(small, head("a1", "2025-01-01")
+                    + "  amend p_late\n    period\n      in force from 2016-01-01\n")
+    monkeypatch.setattr(z3.Solver, "check", lambda self, *a: z3.unknown)
+    check = check_retroactivity(small, after)
+    assert not check.reaches and check.unknown
+    assert "not proved either way" in check.unknown[0]
+    assert {d.severity for d in check.diagnostics()} == {"warning"}
+
+
 def test_a_new_provision_dated_before_the_amendment_reaches_back(small):
     after = amended(small, head("a1", "2025-01-01")
                     + '  add provision p_new "New"\n    in force from 2018-01-01\n'

@@ -312,6 +312,8 @@ def render_package(report: PackageReport) -> list[str]:
     for message in report.inconsistencies:
         lines.append(f"  INTERNAL INCONSISTENCY (dropped): {message}")
     for check in report.retroactivity:
+        for what in check.unknown:
+            lines.append(f"  UNKNOWN retroactivity of {check.amendment}: {what}")
         allowed = [r for r in check.reaches if r.allowed]
         for r in allowed:
             lines.append(f"  reaches back (declared improving): {check.amendment}: "
