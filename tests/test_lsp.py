@@ -44,6 +44,10 @@ def folder(tmp_path: Path) -> Path:
     rules.mkdir()
     shutil.copy(VOCABULARY, rules / "00_vocabulary.law")
     (rules / "10_rules.law").write_text(RULES, encoding="utf-8")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text(
+        "- name: reported\n  case: {victim: {age: 15}}\n  expect:\n    applies: [p_report]\n"
+        "    not_applies: [p_special, p_reporter]\n", encoding="utf-8")
     (tmp_path / "amendments").mkdir()
     (tmp_path / "amendments" / "a1.law").write_text(
         'amendment a1 "x"\n  source CC article 1\n  confidence confirmed\n'
@@ -194,6 +198,10 @@ def test_hover_definition_completion_rename(folder: Path):
         amendment_uri = from_fs_path(str((folder / "amendments" / "a1.law").resolve()))
         assert files[uri] == ["p_report_minors", "p_report_minors"]
         assert files[amendment_uri] == ["p_report_minors"]
+        scenario_uri = from_fs_path(str((folder / "scenarios" / "s.yaml").resolve()))
+        [scenario_edit] = edit.changes[scenario_uri]
+        assert scenario_edit.new_text == "p_report_minors"
+        assert scenario_edit.range.start.line == 3 and scenario_edit.range.start.character == 14
 
     run(folder, scenario)
 

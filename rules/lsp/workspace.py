@@ -92,6 +92,17 @@ class Workspace:
                  open_documents: Callable[[], dict[str, str]] | None = None):
         self.root = Path(root).resolve() if root else None
         self.open_documents = open_documents or (lambda: {})
+        self._parsed: dict[str, tuple[str, s.Module]] = {}   # file -> (text, its syntax)
+
+    def parsed(self, name: str, text: str) -> s.Module:
+        """A file's syntax tree, parsed again only when its text changed."""
+        from rules.language.parser import parse_collect
+
+        cached = self._parsed.get(name)
+        if cached is None or cached[0] != text:
+            cached = (text, parse_collect(text, name)[0])
+            self._parsed[name] = cached
+        return cached[1]
 
     # ---- texts ------------------------------------------------------------------------------
 
@@ -187,7 +198,6 @@ class Workspace:
 
     def symbols(self, path: str | Path) -> dict[str, Symbol]:
         """Every name declared in the rule set of `path` (and in the file itself)."""
-        from rules.language.parser import parse_collect
         from rules.language.printer import expr_text
 
         sources = self.rule_sources(path)
@@ -196,7 +206,7 @@ class Workspace:
             sources[key] = self.text(key)
         found: dict[str, Symbol] = {}
         for name, text in sources.items():
-            module, _ = parse_collect(text, name)
+            module = self.parsed(name, text)
             items: list[s.Item] = list(module.items)
             for item in module.items:
                 if isinstance(item, s.Amendment):
@@ -293,7 +303,8 @@ class Workspace:
     def rename(self, path: str | Path, line: int, column: int,
                new_name: str) -> dict[str, list[tuple[Token, str]]]:
         """A provision id renamed in every .law file of the workspace (its versions
-        `id@amendment` follow): file -> (token, new text) edits."""
+        `id@amendment` follow) and in the scenario files that name it (`applies: [...]`):
+        file -> (token, new text) edits."""
         token = word_at(self.text(path), line, column)
         if token is None:
             raise RulesError("no name at the cursor")
@@ -310,7 +321,28 @@ class Workspace:
                 if base == old:
                     text = new_name + (f"@{version}" if version else "")
                     edits.setdefault(str(file), []).append((found, text))
+        pattern = re.compile(rf"(?<![\w.@]){re.escape(old)}(@\w+)?(?![\w.])")
+        for file in self.scenario_files():
+            text = file.read_text(encoding="utf-8")
+            for number, content in enumerate(text.split("\n"), 1):
+                for match in pattern.finditer(content):
+                    edits.setdefault(str(file), []).append(
+                        (Token(match.group(0), number, match.start() + 1),
+                         new_name + (match.group(1) or "")))
         return edits
+
+    def scenario_files(self) -> list[Path]:
+        """The scenario files of the workspace (YAML lists of cases with `expect:`)."""
+        if self.root is None:
+            return []
+        found = []
+        for file in sorted([*self.root.rglob("*.yaml"), *self.root.rglob("*.yml")]):
+            if any(part.startswith(".") or part in ("venv", "node_modules")
+                   for part in file.relative_to(self.root).parts[:-1]):
+                continue
+            if "expect:" in file.read_text(encoding="utf-8", errors="replace"):
+                found.append(file)
+        return found
 
 
 def _type_text(spec: s.TypeSpec) -> str:
