@@ -30,7 +30,7 @@ import polars as pl  # noqa: E402
 
 import rules  # noqa: E402
 from rules.batch import compile_batch, run_batch  # noqa: E402
-from rules.cases.generate import write  # noqa: E402
+from rules.batch.generate import write  # noqa: E402
 
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"
 

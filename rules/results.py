@@ -27,7 +27,10 @@ class _Model(BaseModel):
 
 
 class Outcome(_Model):
-    """A determined deontic outcome: an action is required, forbidden or permitted."""
+    """A determined deontic outcome: an action is required, forbidden or permitted.
+
+    `presumed` names the facts the case leaves out whose presumed values the outcome rests on
+    (see `Decision.presumed`): establishing otherwise could change it."""
 
     action: str
     modality: ModalityName
@@ -36,6 +39,7 @@ class Outcome(_Model):
     set_aside: list[str] = []
     sources: list[str] = []
     confidence: Literal["confirmed", "secondary", "uncertain"] = "confirmed"
+    presumed: list[str] = []
 
 
 class Conclusion(_Model):
@@ -47,6 +51,18 @@ class Conclusion(_Model):
     set_aside: list[str] = []
     sources: list[str] = []
     confidence: Literal["confirmed", "secondary", "uncertain"] = "confirmed"
+    presumed: list[str] = []
+
+
+class Presumed(_Model):
+    """A presumption the decision rests on: a fact the case leaves out, the value the law
+    presumes for it, the legal basis, and what would rebut it."""
+
+    fact: str
+    value: JsonScalar
+    sources: list[str]
+    confidence: Literal["confirmed", "secondary", "uncertain"]
+    rebuttal: str
 
 
 class Undetermined(_Model):
@@ -121,6 +137,8 @@ class Explanation(_Model):
     facts: dict[str, JsonScalar]
     provisions: list[ProvisionTrace]
     excluded: dict[str, str] = {}
+    presumed: list[str] = []
+    inferred: dict[str, list[str]] = {}
 
 
 class Record(_Model):
@@ -130,6 +148,7 @@ class Record(_Model):
     case_sha256: str
     engine_version: str
     as_of: dt.date | None
+    strict: bool = False
 
 
 class Decision(_Model):
@@ -146,6 +165,7 @@ class Decision(_Model):
     conclusions: list[Conclusion]
     undetermined: list[Undetermined]
     conflicts: list[Conflict]
+    presumed: list[Presumed] = []
     case: dict[str, Any]
     record: Record
     _explanation: Explanation | None = PrivateAttr(default=None)

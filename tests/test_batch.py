@@ -27,7 +27,7 @@ from rules.batch import (
     expected_row,
     run_batch,
 )
-from rules.cases.generate import generate, write
+from rules.batch.generate import generate, write
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"
@@ -176,7 +176,7 @@ provision t_e "e, improves"
   confidence confirmed
   in force from 2024-06-16
   improves position
-  if offence.kind in {battery, minor_harm} or parties.reconciled is unknown
+  if offence.kind in {battery, minor_harm} or flags.k or not flags.p
   then forbid merged
        conclude qualification = "CC 1"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import rules
+from rules.batch.generate import generate
 from rules.batch.impact import diff_corpus_file
-from rules.cases.generate import generate
 from rules.drafter.corpus import diff_corpus, read_cases
 from rules.language.amendments import apply_amendment, load_amendment
 

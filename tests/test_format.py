@@ -166,7 +166,17 @@ changes = st.one_of(
                                       .map(tuple))),
     st.builds(s.AmendEnum, st.builds(s.EnumDecl, names,
                                      st.lists(names, min_size=1, max_size=4).map(tuple))))
+sources_and_confidence = st.lists(clauses().filter(lambda c: c.kind in ("source", "confidence")),
+                                  max_size=2)
 items = st.one_of(
+    st.builds(s.ProtectionsDecl, st.lists(names, min_size=1, max_size=8).map(tuple)),
+    st.builds(s.Presumption, names, exprs(), st.tuples(
+        sources_and_confidence, st.lists(st.builds(lambda v: s.Clause("rebuttal", v), texts),
+                                         max_size=1)).map(lambda p: tuple(p[0] + p[1]))),
+    st.builds(s.Inference, names, exprs(), st.tuples(
+        sources_and_confidence, st.lists(st.builds(lambda e: s.Clause("if", e), exprs()),
+                                         max_size=1)).map(lambda p: tuple(p[0] + p[1]))),
+    st.builds(s.Constraint, names, texts, sources_and_confidence.map(tuple), exprs()),
     st.builds(s.ActDecl, names, texts),
     st.builds(s.EnumDecl, names, st.lists(names, min_size=1, max_size=30).map(tuple)),
     st.builds(s.GoverningDate, names),

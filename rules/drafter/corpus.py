@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from rules.batch.impact import CorpusDiff, state_keys
-from rules.cases.model import CaseError
 from rules.language.ruleset import RuleSet
-from rules.language.source import RulesError
+from rules.language.source import CaseError, RulesError
 from rules.solver.analysis import nest
 
 

@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rules.cases.model import CaseError
 from rules.drafter.package import Applied, PackageReport
 from rules.drafter.redline import Redline, redlines
 from rules.language.ruleset import RuleSet
+from rules.language.source import CaseError
 from rules.results import Decision
 
 OUTSIDE_PROOF = "undetermined"

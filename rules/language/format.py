@@ -455,6 +455,52 @@ def _condition(p: Printer, c: s.Clause, indent: int) -> None:
     p.lines([head + body[0], *body[1:]], c.span)
 
 
+@prints(s.ProtectionsDecl)
+def _protections(p: Printer, node: s.ProtectionsDecl, indent: int) -> None:
+    lines = [" " * indent + "protections " + node.actions[0]]
+    for name in node.actions[1:]:
+        if len(lines[-1]) + len(name) + 2 <= WIDTH:
+            lines[-1] += f", {name}"
+        else:
+            lines[-1] += ","
+            lines.append(" " * (indent + len("protections ")) + name)
+    p.lines(lines, node.span)
+
+
+def _fact_rule(p: Printer, keyword: str, fact: str, value: s.Expr, clauses: tuple[s.Clause, ...],
+               span: Span, indent: int) -> None:
+    head = " " * indent + f"{keyword} {fact} = "
+    body = layout(value, len(head))
+    p.lines([head + body[0], *body[1:]], span)
+    for c in clauses:
+        _clause(p, c, indent + 2)
+
+
+@prints(s.Presumption)
+def _presumption(p: Printer, node: s.Presumption, indent: int) -> None:
+    _fact_rule(p, "presume", node.fact, node.value, node.clauses, node.span, indent)
+
+
+@prints(s.Inference)
+def _inference(p: Printer, node: s.Inference, indent: int) -> None:
+    _fact_rule(p, "infer", node.fact, node.value, node.clauses, node.span, indent)
+
+
+@prints(s.Constraint)
+def _constraint(p: Printer, node: s.Constraint, indent: int) -> None:
+    p.line(" " * indent + f"constraint {node.id} {quoted(node.title)}", node.span)
+    for c in node.clauses:
+        _clause(p, c, indent + 2)
+    head = " " * (indent + 2) + "require "
+    body = layout(node.expr, len(head))
+    p.lines([head + body[0], *body[1:]], node.expr.span)
+
+
+@clause("rebuttal")
+def _rebuttal(p: Printer, c: s.Clause, indent: int) -> None:
+    p.line(" " * indent + f"rebutted by {quoted(str(c.value))}", c.span)
+
+
 @prints(s.Amendment)
 def _amendment(p: Printer, node: s.Amendment, indent: int) -> None:
     p.line(" " * indent + f"amendment {node.id} {quoted(node.title)}", node.span)

@@ -115,10 +115,22 @@ class Item:
     confidence: str
     reasons: tuple[Reason, ...]
     set_aside: tuple[SetAside, ...]
+    presumed: tuple[str, ...] = ()     # presumed facts it rests on
 
     @property
     def mark(self) -> str:
         return _MARK.get(self.confidence, "")
+
+
+@dataclass(frozen=True, slots=True)
+class PresumedLine:
+    """A presumption the decision rests on: the fact, its presumed value, why, what rebuts it."""
+
+    path: str
+    value: str
+    doc: str
+    sources: tuple[str, ...]
+    rebuttal: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +175,7 @@ class CaseReport:
     conflicts: tuple[ConflictLine, ...]
     citations: tuple[tuple[str, str, str], ...]     # (provision, short, full), in report order
     record: Mapping[str, str]
+    presumed: tuple[PresumedLine, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -257,10 +270,15 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
             if decision.as_of else "Law applied: the offence date is unknown, so whether each "
             "provision is in force is itself unknown")
     stated = _flatten(decision.case)
+    presumed_paths = set(decision.explanation.presumed)
     facts = tuple(FactLine(path, value_text(value),
                            ruleset.facts[path].doc if path in ruleset.facts else "",
                            path not in stated)
-                  for path, value in decision.explanation.facts.items())
+                  for path, value in decision.explanation.facts.items()
+                  if path not in presumed_paths)
+    presumed = tuple(PresumedLine(p.fact, value_text(p.value),
+                                  ruleset.facts[p.fact].doc if p.fact in ruleset.facts else "",
+                                  tuple(p.sources), p.rebuttal) for p in decision.presumed)
 
     inputs = _derivation_inputs(ruleset)
 
@@ -273,7 +291,7 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
                          key=lambda c: (order.get(c.name, len(order)), c.name))
     qualification = tuple(
         Item(c.name, label(c.name), value_text(c.value), "", c.confidence, reasons(c.provisions),
-             _set_aside(decision, ruleset, c.set_aside, c.provisions))
+             _set_aside(decision, ruleset, c.set_aside, c.provisions), tuple(c.presumed))
         for c in conclusions)
     procedures: list[Item] = []
     protections: list[Item] = []
@@ -282,7 +300,7 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
         if o.args:
             name += f" ({', '.join(f'{k} = {value_text(v)}' for k, v in o.args.items())})"
         item = Item(o.action, name, o.modality, o.modality, o.confidence, reasons(o.provisions),
-                    _set_aside(decision, ruleset, o.set_aside, o.provisions))
+                    _set_aside(decision, ruleset, o.set_aside, o.provisions), tuple(o.presumed))
         (protections if o.action in PROTECTIONS else procedures).append(item)
     sections = (Section("Qualification", qualification),
                 Section("Procedures", tuple(procedures)),
@@ -314,7 +332,8 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
               "engine_version": decision.record.engine_version,
               "as_of": decision.record.as_of.isoformat() if decision.record.as_of else "unknown"}
     return CaseReport(when, facts, sections, tuple(undetermined),
-                      tuple(needed_facts(decision, ruleset)), conflicts, tuple(citations), record)
+                      tuple(needed_facts(decision, ruleset)), conflicts, tuple(citations), record,
+                      presumed)
 
 
 def _flatten(case: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -350,7 +369,10 @@ def _reason_node(parent: Tree, reason: Reason) -> None:
 
 def _item_tree(item: Item) -> Tree:
     style = _STYLE.get(item.modality, "bold")
-    tree = Tree(Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.confidence)))
+    head = Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.confidence))
+    if item.presumed:
+        head.append(f"  presumed: {', '.join(item.presumed)}", style="cyan")
+    tree = Tree(head)
     for reason in item.reasons:
         _reason_node(tree, reason)
     for aside in item.set_aside:
@@ -368,6 +390,14 @@ def render_report(report: CaseReport) -> RenderableType:
         for f in report.facts:
             _add_row(facts, f.path, f.value + (" (computed)" if f.derived else ""), f.doc)
         parts.append(facts)
+    if report.presumed:
+        table = Table(title="Presumed (the case does not say; the law presumes it until "
+                      "established otherwise)", title_justify="left")
+        for column in ("fact", "presumed", "basis", "rebutted if"):
+            table.add_column(column)
+        for p in report.presumed:
+            _add_row(table, p.path, p.value, "; ".join(p.sources), p.rebuttal)
+        parts.append(table)
     for section in report.sections:
         if not section.items:
             continue

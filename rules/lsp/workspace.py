@@ -29,7 +29,7 @@ KEYWORDS = ("act", "enum", "facts", "define", "action", "conclusion", "governing
             "amend", "condition", "outcomes", "period", "and", "or", "not", "is", "known",
             "unknown", "true", "false", "boolean", "integer", "text", "list", "of", "article",
             "part", "item", "subitem", "paragraph", "note", "confirmed", "secondary",
-            "uncertain")
+            "uncertain", "protections", "presume", "infer", "constraint", "rebutted", "by")
 
 
 @dataclass(frozen=True)
