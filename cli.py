@@ -33,6 +33,11 @@ StrictOption = Annotated[bool, typer.Option(
     "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
 
 
+AmendmentOption = Annotated[Optional[list[Path]], typer.Option(
+    "--amendment", help="Under the rules as changed by this amendment file (repeatable: "
+    "applied in the order of their dates).")]
+
+
 class UserError(Exception):
     """A problem with the user's input: reported in one message, exit code 2."""
 
@@ -61,6 +66,15 @@ def _load(path: Optional[Path]) -> RuleSet:
     import rules
 
     return rules.load(path)
+
+
+def _amended(base: RuleSet, paths: Optional[list[Path]], timeout_ms: int = 10_000) -> Any:
+    """The package of amendments applied to `base` in date order, each checked for
+    retroactivity (a change reaching earlier acts undeclared is refused, exit 2)."""
+    from rules.drafter.package import apply_package
+    from rules.language.amendments import load_amendments
+
+    return apply_package(base, load_amendments(paths), True, timeout_ms)
 
 
 def _read_case(path: Path) -> Any:
@@ -102,8 +116,7 @@ def eval_command(
         "--why-not", help="Explain why a provision did or did not apply.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
-    amendment: Annotated[Optional[list[Path]], typer.Option(
-        "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    amendment: AmendmentOption = None,
     labels: Annotated[Optional[str], typer.Option(
         "--labels", help="With --json: add the labels of every id in this language (en, ru, "
                          "kk).")] = None,
@@ -114,9 +127,7 @@ def eval_command(
     with user_errors(lang) as lang:
         ruleset = _load(rules_dir)
         if amendment:
-            from rules.language.amendments import amend_all
-
-            ruleset = amend_all(ruleset, amendment)
+            ruleset = _amended(ruleset, amendment).final
         facts = _read_case(case)
         decision = ruleset.evaluate(facts, as_of=_date(as_of), presumptions=not strict)
         if report is not None:
@@ -138,35 +149,68 @@ def eval_command(
         out = console()
         if why_not:
             for pid in why_not:
-                if pid not in ruleset.by_id:
-                    from rules.language.source import did_you_mean
-
-                    hint = did_you_mean(pid, ruleset.by_id)
-                    raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
+                version = _version(ruleset, pid, decision.as_of)
+                trace = ruleset.why_not(facts, version, as_of=_date(as_of),
                                         presumptions=not strict)
                 out.print(render_why_not(trace, ruleset, decision, lang))
             return
         out.print(render_decision(decision, ruleset, lang))
 
 
+def _version(ruleset: RuleSet, pid: str, date: Any) -> str:
+    """The provision `pid`, or the version of it (`pid@amendment`) that governs `date`."""
+    from rules.language.amendments import version_on
+
+    version = version_on(ruleset, pid, date if isinstance(date, dt.date) else None)
+    if version is None:
+        from rules.language.source import did_you_mean
+
+        hint = did_you_mean(pid, ruleset.by_id)
+        raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
+    return version
+
+
 @app.command("explain")
 def explain_command(
     provision: Annotated[str, typer.Argument(help="The provision's id, e.g. cc_68_1_release.")],
     rules_dir: RulesOption = None,
+    amendment: AmendmentOption = None,
     lang: LangOption = None,
 ) -> None:
-    """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
+    """Show a provision: its text, source, confidence, in-force period, priorities, conditions;
+    with --amendment, as amended, with its versions and their periods in force."""
     with user_errors(lang) as lang:
         from rules.language.source import UnknownProvision
         from rules.lawyer.describe import describe, render_description
         from rules.lawyer.report import console
 
+        ruleset = _load(rules_dir)
+        if amendment:
+            ruleset = _amended(ruleset, amendment).final
+        pid = _version(ruleset, provision, None) if provision not in ruleset.by_id else provision
         try:
-            description = describe(_load(rules_dir), provision, lang)
+            description = describe(ruleset, pid, lang)
         except UnknownProvision as error:
             raise UserError(str(error)) from None
-        console().print(render_description(description))
+        out = console()
+        out.print(render_description(description))
+        from rules.drafter.consolidate import versions
+
+        rows = versions(ruleset, only=provision)
+        if len(rows) > 1 or any(r.made_by for r in rows):
+            out.print(_versions_table(rows))
+
+
+def _versions_table(rows: list[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Versions and their periods in force", title_justify="left")
+    for column in ("version", "in force from", "until", "effect", "text"):
+        table.add_column(column, overflow="fold")
+    for v in rows:
+        table.add_row(v.id, v.start.isoformat(), v.end.isoformat() if v.end else "", v.effect,
+                      v.origin)
+    return table
 
 
 @app.command("ask")
@@ -299,10 +343,13 @@ def check_command(
     ] = False,
     gaps: Annotated[Optional[list[str]], typer.Option(
         "--gaps", help="Also list cases where no provision decides this action.")] = None,
+    amendment: AmendmentOption = None,
     lang: LangOption = None,
 ) -> None:
     """Parse and check a rule set; report every problem with its place. After a clean check,
-    z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
+    z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases.
+    With --amendment: the amended rule set, its findings marked new where the amendments bring
+    them in, and the retroactivity check."""
     with user_errors(lang) as lang:
         from rules.language.loader import bundled_path, diagnose, read_sources
         from rules.language.source import RuleSetError
@@ -310,11 +357,19 @@ def check_command(
         sources = read_sources(path or bundled_path())
         ruleset, diagnostics = diagnose(sources)
         analysis = None
+        base_analysis = None
+        applied = None
+        if ruleset is not None and amendment:
+            applied = _amended(ruleset, amendment)
+            base, ruleset = ruleset, applied.final
+            sources = dict(ruleset.sources)
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
             from rules.solver.check import check_all
 
             analysis = check_all(ruleset, gaps or ())
+            if applied is not None:
+                base_analysis = check_all(base, gaps or ())
         from rules.i18n import translator
         from rules.i18n.diagnostics import render_diagnostic
         from rules.language.label_check import coverage
@@ -331,7 +386,10 @@ def check_command(
                                           "message": d.message, "file": d.span.file,
                                           "line": d.span.line, "column": d.span.column,
                                           "notes": list(d.notes)} for d in diagnostics],
-                         **({"analysis": analysis.to_json()} if analysis else {})})
+                         **({"analysis": _marked(analysis, base_analysis)} if analysis else {}),
+                         **({"amendments": [r.id for r in ruleset.history],
+                             "retroactivity": [r.to_json() for r in applied.retroactivity]}
+                            if applied is not None and ruleset is not None else {})})
         if any(d.severity == "error" for d in diagnostics):
             if not as_json:
                 raise RuleSetError(diagnostics, sources)
@@ -340,6 +398,10 @@ def check_command(
             for diagnostic in diagnostics:
                 typer.echo(render_diagnostic(diagnostic, sources, tr.lang), err=True)
             assert ruleset is not None
+            if applied is not None:
+                typer.echo(_("amended by {amendments}; retroactivity: {checks}").format(
+                    amendments=", ".join(f"{r.id} ({r.date})" for r in ruleset.history),
+                    checks="; ".join(_retro_line(r) for r in applied.retroactivity)))
             typer.echo(_("ok: {provisions} provisions, {facts} facts, {actions} actions, {files} "
                          "files; {warnings} warning(s)").format(
                 provisions=len(ruleset.provisions), facts=len(ruleset.facts),
@@ -354,7 +416,50 @@ def check_command(
             if analysis is not None:
                 from rules.solver.analysis import render_analysis
 
-                typer.echo("\n".join(render_analysis(analysis)))
+                lines = render_analysis(analysis)
+                if base_analysis is not None:
+                    new = _new_findings(analysis, base_analysis)
+                    lines[0] += f"; {len(new)} new with the amendment(s)"
+                    lines = [line + ("   [NEW]" if _is_new_line(line, new) else "")
+                             for line in lines]
+                typer.echo("\n".join(lines))
+
+
+def _retro_line(check: Any) -> str:
+    allowed = [r for r in check.reaches if r.allowed]
+    if not check.reaches and not check.unknown:
+        return f"{check.amendment} reaches no earlier act (proved, {check.queries} queries)"
+    if check.unknown:
+        return f"{check.amendment}: unknown ({'; '.join(check.unknown)})"
+    return (f"{check.amendment} reaches earlier acts through {len(allowed)} change(s) it "
+            "declares improving")
+
+
+def _signature(finding: Any) -> tuple[str, tuple[str, ...], Any]:
+    from rules.language.amendments import base_id
+
+    return (finding.kind, tuple(sorted({base_id(p) for p in finding.provisions})),
+            finding.action)
+
+
+def _new_findings(analysis: Any, base: Any) -> list[Any]:
+    """Findings of the amended rule set that the rule set before the amendments does not have."""
+    known = {_signature(f) for f in base.findings}
+    return [f for f in analysis.findings if _signature(f) not in known]
+
+
+def _is_new_line(line: str, new: list[Any]) -> bool:
+    return any(line == f"  {f.kind}{f' [{f.confidence}]' if f.confidence else ''}: {f.message}"
+               for f in new)
+
+
+def _marked(analysis: Any, base: Any) -> dict[str, Any]:
+    data: dict[str, Any] = analysis.to_json()
+    if base is not None:
+        new = {id(f) for f in _new_findings(analysis, base)}
+        for finding, item in zip(analysis.findings, data["findings"], strict=True):
+            item["new_with_amendment"] = id(finding) in new
+    return data
 
 
 def _coverage_text(c: Any, tr: Any) -> str:
@@ -371,20 +476,25 @@ def _coverage_text(c: Any, tr: Any) -> str:
 
 @app.command("diff")
 def diff_command(
-    amendment: Annotated[Path, typer.Option("--amendment", help="The amendment file (.law).")],
+    amendment: Annotated[list[Path], typer.Option(
+        "--amendment", help="An amendment file (.law); repeat it for a package of amendments "
+        "(applied in date order, each change attributed).")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
     as_of: Annotated[Optional[str], typer.Option(
         "--as-of", help="Compare the law in force on this date instead of the offence date.")
     ] = None,
     scenarios: Annotated[Optional[Path], typer.Option(
-        "--scenarios", help="Scenario folder to re-run (default: tests/scenarios if present).")
+        "--scenarios", help="Scenario folder to re-run (default: the bundled bill's scenarios).")
     ] = None,
     cases: Annotated[Optional[Path], typer.Option(
         "--cases", help="A corpus (.jsonl, .csv, .parquet) to evaluate under both rule sets.")
     ] = None,
     changed_out: Annotated[Optional[Path], typer.Option(
         "--changed-out", help="Write the corpus rows whose outcome changes (JSONL).")] = None,
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Write the impact report (HTML): the proof, and with --cases the "
+        "counts by year, region and group, action arguments, incomplete cases.")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Solver timeout per query (ms).")
                        ] = 10_000,
     interpreter: Annotated[bool, typer.Option(
@@ -392,25 +502,33 @@ def diff_command(
         "instead of the batch back end.")] = False,
     lang: LangOption = None,
 ) -> None:
-    """What an amendment changes: per action and conclusion, a proof of no change or the
-    transitions with witness cases; broken scenarios; the effect on a corpus."""
+    """What amendments change: per action and conclusion, a proof of no change or the
+    transitions with witness cases (attributed to the amendments that cause them); changes that
+    reach earlier acts; broken scenarios; the effect on a corpus."""
     with user_errors(lang) as lang:
-        from rules.drafter.diff import diff, diff_scenarios, render_diff
-        from rules.language.amendments import apply_amendment, load_amendment
+        from rules.drafter.diff import diff_scenarios, render_diff
+        from rules.drafter.package import diff_package, render_package
 
         base = _load(rules_dir)
-        parsed = load_amendment(amendment)
-        amended = apply_amendment(base, parsed)
-        report = diff(base, amended, as_of=_date(as_of), timeout_ms=timeout)
-        folder = scenarios or Path("tests/scenarios")
-        if scenarios is not None and not folder.exists():
-            raise UserError(f"{folder}: no such scenario folder")
-        broken, ran, already = diff_scenarios(base, amended, folder) if folder.exists() \
+        if report is not None and not report.parent.is_dir():
+            raise UserError(f"{report}: the folder {report.parent} does not exist")
+        applied = _amended(base, amendment, timeout)
+        amended = applied.final
+        package = diff_package(applied, as_of=_date(as_of), timeout_ms=timeout)
+        folder = _scenario_folder(scenarios, rules_dir)
+        broken, ran, already = diff_scenarios(base, amended, folder) if folder is not None \
             else ([], 0, 0)
         corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json,
                               interpreter) if cases is not None else None
+        if report is not None:
+            from rules.drafter.impact import build_impact, render_impact_html
+            from rules.lawyer.report import write_atomic
+
+            impact = build_impact(applied, package, cases, _date(as_of))
+            write_atomic(report, render_impact_html(impact))
         if as_json:
-            _print_json({**report.to_json(), "scenarios": {
+            _print_json({**package.to_json(), "scenarios": {
+                "folder": str(folder) if folder is not None else None,
                 "run": ran, "already_failing": already,
                 "broken": [{"name": b.name, "file": b.file, "failures": b.failures}
                            for b in broken]},
@@ -421,11 +539,30 @@ def diff_command(
         from rules.lawyer.report import console
 
         tr = translator(lang)
-        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}", lang)))
-        typer.echo(tr.gettext("scenarios: {ran} run, {broken} broken by the amendment").format(
-            ran=ran, broken=len(broken))
-            + (" " + tr.gettext("({n} already failing before it)").format(n=already)
-               if already else ""))
+        _ = tr.gettext
+        if len(applied.amendments) == 1:
+            only = applied.amendments[0]
+            typer.echo("\n".join(render_diff(package.combined,
+                                             f"{only.id}: {only.amendment.title}", lang)))
+            for check in package.retroactivity:
+                for what in check.unknown:
+                    typer.echo("  " + _("UNKNOWN retroactivity of {amendment}: {what}").format(
+                        amendment=check.amendment, what=what))
+                for r in check.reaches:
+                    typer.echo("  " + _("reaches back (declared improving): {provision} turns "
+                                        "{key} {before} -> {after} before {date}; e.g. {case}")
+                               .format(provision=r.provision, key=r.key, before=r.before,
+                                       after=r.after, date=check.date,
+                                       case=json.dumps(r.witness, ensure_ascii=False)))
+        else:
+            typer.echo("\n".join(render_package(package)))
+        if folder is None:
+            typer.echo(_("scenarios: no scenarios found; pass --scenarios DIR"))
+        else:
+            typer.echo(tr.gettext("scenarios: {ran} run, {broken} broken by the amendment").format(
+                ran=ran, broken=len(broken))
+                + (" " + tr.gettext("({n} already failing before it)").format(n=already)
+                   if already else ""))
         for b in broken:
             typer.echo("  " + tr.gettext("BROKEN {name} ({file})").format(name=b.name,
                                                                           file=b.file))
@@ -435,6 +572,22 @@ def diff_command(
             out = console()
             for renderable in corpus_table(corpus, lang=lang):
                 out.print(renderable, markup=False)
+        if report is not None:
+            typer.echo(f"impact report: {report}")
+
+
+def _scenario_folder(given: Optional[Path], rules_dir: Optional[Path]) -> Optional[Path]:
+    """--scenarios if given (it must exist); for the bundled bill, its scenarios (shipped with
+    the package); for another rule set, none."""
+    if given is not None:
+        if not given.exists():
+            raise UserError(f"{given}: no such scenario folder")
+        return given
+    if rules_dir is not None:
+        return None
+    from rules.drafter.scenarios import bundled_scenarios
+
+    return bundled_scenarios()
 
 
 def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
@@ -492,9 +645,11 @@ def test_command(
     path: Annotated[Optional[Path], typer.Argument(help="Folder of scenario YAML files.")] = None,
     rules_dir: RulesOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every scenario.")] = False,
+    amendment: AmendmentOption = None,
     lang: LangOption = None,
 ) -> None:
-    """Run the scenario tests and report coverage by provision."""
+    """Run the scenario tests and report coverage by provision (under the amended rules with
+    --amendment)."""
     with user_errors(lang) as lang:
         from rich.table import Table
 
@@ -502,9 +657,11 @@ def test_command(
         from rules.lawyer.report import console
 
         ruleset = _load(rules_dir)
-        folder = path or Path("tests/scenarios")
-        if not folder.exists():
-            raise UserError(f"{folder}: no such scenario folder")
+        if amendment:
+            ruleset = _amended(ruleset, amendment).final
+        folder = _scenario_folder(path, rules_dir)
+        if folder is None:
+            raise UserError("no scenarios found; pass the scenario folder: rules test DIR")
         report = run_scenarios(ruleset, folder)
         out = console()
         from rules.i18n import translator
@@ -650,6 +807,126 @@ def generate_command(
         tr = translator(lang)
         typer.echo(tr.gettext("wrote {n} cases to {path}").format(n=tr.format_number(written),
                                                                    path=out))
+
+
+@app.command("consolidate")
+def consolidate_command(
+    amendment: Annotated[list[Path], typer.Option(
+        "--amendment", help="An amendment file (.law); repeatable (applied in date order).")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Write the consolidated rule set (.law files) into this folder.")] = None,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Write the versions and redlines as an HTML page.")] = None,
+    rules_dir: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The rule set as amended: consolidated text that loads back to the same rule set, a
+    redline per changed provision (old and new wording), and the table of versions."""
+    with user_errors():
+        from rules.drafter.consolidate import versions, write_consolidated
+        from rules.drafter.redline import redlines, render_html, render_terminal
+        from rules.lawyer.report import console, write_atomic
+
+        for target in (out, html):
+            if target is not None and target.parent != target and not target.parent.is_dir():
+                raise UserError(f"{target}: the folder {target.parent} does not exist")
+        base = _load(rules_dir)
+        applied = _amended(base, amendment)
+        final = applied.final
+        written = write_consolidated(final, out) if out is not None else []
+        title = "Consolidated text as amended by " + ", ".join(r.id for r in final.history)
+        if html is not None:
+            write_atomic(html, render_html(base, final, title, applied.steps))
+        rows = versions(final)
+        lines = redlines(base, final, applied.steps)
+        if as_json:
+            _print_json({"amendments": [r.id for r in final.history],
+                         "files": [str(p) for p in written],
+                         "versions": [v.to_json() for v in rows],
+                         "redlines": [r.to_json() for r in lines]})
+            return
+        console_out = console()
+        console_out.print(_versions_table(rows))
+        if console_out.is_terminal:
+            for renderable in render_terminal(lines):
+                console_out.print(renderable)
+        else:   # no colours: deletions in [-...-], insertions in {+...+}
+            from rules.drafter.redline import render_plain
+
+            typer.echo(render_plain(lines))
+        if written:
+            typer.echo(f"wrote {len(written)} file(s) to {out}: the rule set as amended by "
+                       + ", ".join(r.id for r in final.history))
+        if html is not None:
+            typer.echo(f"redlines: {html}")
+
+
+@app.command("lsp")
+def lsp_command() -> None:
+    """Start the language server for .law files on standard input and output (for editors)."""
+    with user_errors():
+        try:
+            from rules.lsp.server import serve
+        except ImportError as error:
+            raise UserError(f"the language server needs pygls: pip install "
+                            f"'kz-child-safety-rules[lsp]' ({error})") from None
+        serve()
+
+
+@app.command("fmt")
+def fmt_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Rule files or folders (default: the .law files under the current folder); "
+             "'-' formats standard input to standard output.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Change nothing; exit 1 if a file is not in the canonical layout.")
+    ] = False,
+) -> None:
+    """Rewrite rule files in the canonical layout (comments kept); `--check` for CI."""
+    with user_errors():
+        from rules.language.format import format_text
+        from rules.lawyer.report import write_atomic
+
+        if paths and [str(p) for p in paths] == ["-"]:
+            typer.echo(format_text(sys.stdin.read(), "<stdin>"), nl=False)
+            return
+        files = _law_files(paths or [Path(".")])
+        changed = []
+        for file in files:
+            text = file.read_text(encoding="utf-8")
+            tidy = format_text(text, str(file))
+            if tidy != text:
+                changed.append(file)
+                if not check:
+                    write_atomic(file, tidy)
+        if check:
+            for file in changed:
+                typer.echo(f"would reformat {file}")
+            typer.echo(f"{len(changed)} of {len(files)} file(s) not in the canonical layout"
+                       if changed else f"{len(files)} file(s) already formatted")
+            if changed:
+                raise typer.Exit(1)
+            return
+        for file in changed:
+            typer.echo(f"reformatted {file}")
+        typer.echo(f"{len(changed)} reformatted, {len(files) - len(changed)} unchanged")
+
+
+def _law_files(paths: list[Path]) -> list[Path]:
+    """The .law files named or under the folders named (hidden folders and venvs skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(f for f in sorted(path.rglob("*.law"))
+                         if not any(part.startswith(".") or part in ("venv", "node_modules")
+                                    for part in f.relative_to(path).parts[:-1]))
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    if not found:
+        raise UserError("no .law files found")
+    return found
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ from typing import Any
 
 from rules.language.ruleset import RuleSet
 from rules.solver.analysis import (
-    CODE_MODALITY,
     Encoder,
     Key,
     Model,
@@ -33,6 +32,7 @@ from rules.solver.analysis import (
     plausible,
     safe_evaluate,
 )
+from rules.solver.states import key_terms, state_name
 
 
 @dataclass
@@ -66,14 +66,6 @@ class DiffReport:
                 "queries": self.queries, "seconds": round(self.seconds, 3)}
 
 
-def _state_name(key: Key, code: int, values: list[Any]) -> str:
-    if key.kind == "action":
-        return CODE_MODALITY[code]
-    if key.value is not None:
-        return "concluded" if code else "absent"
-    return "conflict" if code == -2 else "none" if code == -1 else str(values[code])
-
-
 class _Differ:
     def __init__(self, base: RuleSet, amended: RuleSet, as_of: dt.date | None,
                  timeout_ms: int, max_transitions: int):
@@ -85,32 +77,14 @@ class _Differ:
         self.solver = new_solver(self.encoder, constraints, timeout_ms)
         self.first = derivation_inputs(amended)
         self.max = max_transitions
-        self.preferences = plausible(self.encoder, amended.governing_date) if as_of is None \
-            else []
+        self.keep = [amended.governing_date] if amended.governing_date else []
+        self.preferences = plausible(self.encoder, amended.governing_date, amended, as_of)
         self.report = DiffReport(as_of=as_of)
 
     def keys(self) -> list[tuple[Key, Any, Any, list[Any]]]:
         """Each key with its state term under both rule sets."""
-        z3 = self.encoder.z3
-        keys: list[tuple[Key, Any, Any, list[Any]]] = []
-        actions = dict.fromkeys([*self.base.actions, *self.amended.actions])
-        for action in actions:
-            keys.append((Key("action", action), self.before.action_state(action),
-                         self.after.action_state(action), []))
-        names = dict.fromkeys([*self.base.conclusions, *self.amended.conclusions])
-        for name in names:
-            kind = self.amended.conclusions.get(name) or self.base.conclusions[name]
-            values = list(dict.fromkeys(self.before.conclusion_values(name)
-                                        + self.after.conclusion_values(name)))
-            if kind.many:
-                for value in values:
-                    keys.append((Key("conclusion", name, value),
-                                 z3.If(self.before.concluded(name, value), 1, 0),
-                                 z3.If(self.after.concluded(name, value), 1, 0), []))
-            else:
-                keys.append((Key("conclusion", name), self.before.conclusion_state(name, values),
-                             self.after.conclusion_state(name, values), values))
-        return keys
+        return [(k.key, k.terms[0], k.terms[1], k.values)
+                for k in key_terms([self.before, self.after], [self.base, self.amended])]
 
     def run(self) -> DiffReport:
         z3 = self.encoder.z3
@@ -143,7 +117,7 @@ class _Differ:
                                     self.preferences)
                 blocked.append(z3.Not(z3.And(before == b, after == a)))
                 found += 1
-                self._transition(key, _state_name(key, b, values), _state_name(key, a, values),
+                self._transition(key, state_name(key, b, values), state_name(key, a, values),
                                  model)
                 if found >= self.max:
                     self.report.unknown.append({**key.to_json(), "reason": "transition limit",
@@ -168,7 +142,7 @@ class _Differ:
                 "confirm it")
             return
         self.report.changes.append(Transition(key, before, after,
-                                              nest(minimise(flat, holds, self.first))))
+                                              nest(minimise(flat, holds, self.first, self.keep))))
 
 
 def diff(base: RuleSet, amended: RuleSet, as_of: dt.date | None = None,
@@ -222,8 +196,10 @@ def render_diff(report: DiffReport, title: str, lang: str | None = None) -> list
         lines.append(_("changes ({n}):").format(n=len(report.changes)))
         for t in report.changes:
             lines.append(f"  {t.key}: {t.before} -> {t.after}")
-            lines.append("    " + _("witness: {case}").format(
-                case=json.dumps(t.witness, ensure_ascii=False)))
+            replay = " " + _("(replay with --as-of {date})").format(date=report.as_of) \
+                if report.as_of else ""
+            lines.append("    " + _("witness{replay}: {case}").format(
+                replay=replay, case=json.dumps(t.witness, ensure_ascii=False)))
     else:
         lines.append(_("changes: none"))
     for entry in report.unknown:

@@ -261,3 +261,12 @@ def run_scenarios(ruleset: RuleSet, path: str | Path) -> ScenarioReport:
     """Run every scenario under `path` and measure coverage by provision."""
     results = [run_scenario(ruleset, s) for s in load_scenarios(path)]
     return ScenarioReport(results, [p.id for p in ruleset.provisions])
+
+
+def bundled_scenarios() -> Path | None:
+    """The bundled bill's scenario tests: in the source tree, or shipped inside the wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_data" / "scenarios", here.parent / "tests" / "scenarios"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return None

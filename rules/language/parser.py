@@ -438,6 +438,15 @@ class _ToSyntax(Transformer[Token, Any]):
                 in_force = value
         return s.AmendChange(str(target), conditions, outcomes, in_force, self._token_span(target))
 
+    def amend_define(self, meta: Meta, define: s.Define) -> s.AmendDefine:
+        return s.AmendDefine(define, define.span)
+
+    def amend_facts(self, meta: Meta, block: s.FactsBlock) -> s.AmendFacts:
+        return s.AmendFacts(block, self._span(meta))
+
+    def amend_enum(self, meta: Meta, decl: s.EnumDecl) -> s.AmendEnum:
+        return s.AmendEnum(decl, self._span(meta))
+
     def amend_condition(self, meta: Meta, *clauses: s.Clause) -> tuple[str, Any]:
         return ("condition", clauses)
 

@@ -202,6 +202,31 @@ class Constraint:
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """What one change of an amendment did: the ids it created (new texts, in the amended rule
+    set) and the ids whose text it ended, removed or re-dated (in the rule set it was applied
+    to). `improving`: the amendment itself declares the change improving (it may reach back)."""
+
+    verb: str          # add | repeal | replace | amend | define | split | facts | enum
+    target: str
+    created: tuple[str, ...] = ()
+    ended: tuple[str, ...] = ()
+    improving: bool = False
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRecord:
+    """An amendment applied to a rule set: who changed what, from which date."""
+
+    id: str
+    title: str
+    file: str
+    date: dt.date
+    changes: tuple[ChangeRecord, ...] = ()
+
+
 def facts_read(expr: core.Expr, definitions: Mapping[str, Definition],
                facts: Mapping[str, Fact], derived: bool = True) -> set[str]:
     """Every fact an expression reads, through definitions and (with `derived`) through the
@@ -239,6 +264,7 @@ class RuleSet:
     governing_date: str | None
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
+    history: tuple[AmendmentRecord, ...] = field(default=(), compare=False, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     presumptions: dict[str, Presumption] = field(default_factory=dict)
     inferences: tuple[Inference, ...] = ()

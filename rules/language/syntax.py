@@ -376,7 +376,33 @@ class AmendChange:
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
 
-Change = Union[AddChange, RepealChange, ReplaceChange, AmendChange]
+@dataclass(frozen=True, slots=True)
+class AmendDefine:
+    """A new meaning for a definition from the amendment's date (`amend define NAME = ...`)."""
+
+    define: Define
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendFacts:
+    """New declarations of existing facts (`amend facts ...`): a wider range, more values, a
+    new description."""
+
+    block: FactsBlock
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendEnum:
+    """More values for a declared enumeration (`amend enum NAME = a | b | c`)."""
+
+    decl: EnumDecl
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+Change = Union[AddChange, RepealChange, ReplaceChange, AmendChange, AmendDefine, AmendFacts,
+               AmendEnum]
 
 
 @dataclass(frozen=True, slots=True)
