@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from rules.cases.fast import FastCases
 from rules.cases.inference import CaseRules
 from rules.i18n import translator
 from rules.interpreter.closures import Compiler, Env, Unknown
@@ -128,6 +129,7 @@ class CaseLoader:
                          for fact in plan_of(ruleset).derivation_order
                          if fact.derivation is not None]
         self.rules = CaseRules.of(ruleset, compiler)
+        self.fast = FastCases(ruleset)
 
     def load(self, case: Any) -> tuple[dict[str, Any], Env]:
         """The case as stated (validated, JSON-ready) and the flat env of its facts: stated,
@@ -143,6 +145,19 @@ class CaseLoader:
             except json.JSONDecodeError as error:
                 raise CaseError([("", f"not valid JSON: {error.msg} at line {error.lineno} "
                                       f"column {error.colno}")]) from None
+        read = self.fast.read(case) if case.__class__ is dict else None
+        if read is not None:
+            stated, env = read
+        else:
+            stated, env = self._validated(case)
+        self._derive(env)
+        inferred = self.rules.infer(env)
+        self.rules.check(env, inferred)
+        return stated, env, inferred
+
+    def _validated(self, case: Any) -> tuple[dict[str, Any], Env]:
+        """The slow path: the pydantic model resolves every other way of writing a value, or
+        reports every problem with its field path."""
         if not isinstance(case, self.model):
             if not isinstance(case, dict):
                 raise CaseError([("", f"a case is a JSON object, not {type(case).__name__}")])
@@ -162,10 +177,7 @@ class CaseLoader:
                     break
             if node is not None:
                 env[path] = node
-        self._derive(env)
-        inferred = self.rules.infer(env)
-        self.rules.check(env, inferred)
-        return stated, env, inferred
+        return stated, env
 
     def _derive(self, env: Env) -> None:
         problems: list[tuple[str, str]] = []
@@ -174,12 +186,13 @@ class CaseLoader:
             if isinstance(value, Unknown):
                 continue
             stated = env.get(fact.path)
-            _ = translator().gettext
             if stated is not None and stated != value:
+                _ = translator().gettext
                 problems.append((fact.path, _("is {stated}, but the facts it is computed from "
                                               "give {value}").format(stated=stated, value=value)))
             elif (fact.low is not None and value < fact.low) or \
                     (fact.high is not None and value > fact.high):
+                _ = translator().gettext
                 inputs = ", ".join(sorted(p for p in env if p != fact.path))
                 problems.append((fact.path, _("computes to {value}, outside {low}..{high} "
                                               "(check {inputs})").format(

@@ -69,6 +69,22 @@ class Vocabulary:
                        for text in reversed(self.spellings(t, value))}
                 for name, t in self.types.items()}
 
+    @cached_property
+    def _exact(self) -> dict[str, dict[str, str]]:
+        tables: dict[str, dict[str, str]] = {}
+        for name, t in self.types.items():
+            table = tables.setdefault(name, {})
+            for value in t.values:
+                for text in self.spellings(t, value):
+                    if normalize(text) and self.names(t).get(normalize(text)) == value:
+                        table.setdefault(text, value)
+        return tables
+
+    def exact_labels(self, enum: str | core.Type) -> Mapping[str, str]:
+        """Each declared spelling exactly as written -> value id (the case reader's fast path;
+        any other spelling goes through `resolve`)."""
+        return self._exact[self.enum_of(enum).enum]
+
     def names(self, enum: str | core.Type) -> Mapping[str, str]:
         """Normalised spelling -> value id: the table the batch back end joins on."""
         return self._tables[self.enum_of(enum).enum]

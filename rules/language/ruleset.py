@@ -358,6 +358,8 @@ class Vocabulary(Protocol):
 
     def names(self, enum: str | core.Type) -> Mapping[str, str]: ...
 
+    def exact_labels(self, enum: str | core.Type) -> Mapping[str, str]: ...
+
 
 class Interpreter(Protocol):
     """What `RuleSet.evaluate` and `RuleSet.why_not` call (`rules.interpreter.Evaluator`)."""
