@@ -26,8 +26,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 RulesOption = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of .law files (default: the bundled bill).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a report.")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language for people: en, ru or kk (default: RULES_LANG, then the locale, "
+                   "then English).")]
 StrictOption = Annotated[bool, typer.Option(
     "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
+
+
+AmendmentOption = Annotated[Optional[list[Path]], typer.Option(
+    "--amendment", help="Under the rules as changed by this amendment file (repeatable: "
+    "applied in the order of their dates).")]
 
 
 class UserError(Exception):
@@ -35,17 +43,23 @@ class UserError(Exception):
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Map the library's user-facing errors to exit code 2 with their message."""
+def user_errors(lang: Optional[str] = None) -> Iterator[str]:
+    """Speak the user's language inside, and map the library's user-facing errors to exit code 2
+    with their message in that language (an unknown `--lang` is one of them)."""
     from rules import RulesError
+    from rules.i18n import DEFAULT, resolve_lang, using
     from rules.text import escape_text
 
+    chosen = DEFAULT
     try:
-        yield
+        chosen = resolve_lang(lang)
+        with using(chosen):
+            yield chosen
     except (RulesError, UserError) as error:
-        render = getattr(error, "render", None)
-        message = render() if callable(render) else str(error)
-        typer.echo(escape_text(message, keep_newlines=True), err=True)
+        from rules.i18n.diagnostics import render_error
+
+        with using(chosen):
+            typer.echo(escape_text(render_error(error, chosen), keep_newlines=True), err=True)
         raise typer.Exit(2) from None
     except OSError as error:   # the environment (a full disk, a read-only folder), not a bug
         from rules.files import describe_os_error
@@ -61,16 +75,27 @@ def user_errors() -> Iterator[None]:
 
 
 def _echo(text: str, err: bool = False) -> None:
-    """Print text that may carry case or file content: control characters made visible."""
+    """Print text that may carry case or file content: control characters made visible
+    (`rules.text.escape_text`). Every text output of the command goes through here; JSON goes
+    through `rules.text.escape_json`."""
     from rules.text import escape_text
 
-    typer.echo(escape_text(text, keep_newlines=True), err=err)
+    typer.echo(escape_text(str(text), keep_newlines=True), err=err)
 
 
 def _load(path: Optional[Path]) -> RuleSet:
     import rules
 
     return rules.load(path)
+
+
+def _amended(base: RuleSet, paths: Optional[list[Path]], timeout_ms: int = 10_000) -> Any:
+    """The package of amendments applied to `base` in date order, each checked for
+    retroactivity (a change reaching earlier acts undeclared is refused, exit 2)."""
+    from rules.drafter.package import apply_package
+    from rules.language.amendments import load_amendments
+
+    return apply_package(base, load_amendments(paths), True, timeout_ms)
 
 
 def _read_case(path: Path, what: str = "case file") -> Any:
@@ -124,12 +149,15 @@ def eval_command(
         "--why-not", help="Explain why a provision did or did not apply.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
-    amendment: Annotated[Optional[list[Path]], typer.Option(
-        "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    amendment: AmendmentOption = None,
+    labels: Annotated[Optional[str], typer.Option(
+        "--labels", help="With --json: add the labels of every id in this language (en, ru, "
+                         "kk).")] = None,
     strict: StrictOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
-    with user_errors():
+    with user_errors(lang) as lang:
         if report is not None:
             from rules.files import check_output
             from rules.lawyer.html import REPORT_SUFFIXES
@@ -137,54 +165,93 @@ def eval_command(
             check_output(report, REPORT_SUFFIXES, [case, *(amendment or ())], "report")
         ruleset = _load(rules_dir)
         if amendment:
-            from rules.language.amendments import amend_all
-
-            ruleset = amend_all(ruleset, amendment)
+            ruleset = _amended(ruleset, amendment).final
         facts = _read_case(case)
         decision = ruleset.evaluate(facts, as_of=_date(as_of), presumptions=not strict)
         _warn_future(decision, ruleset)
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
         if as_json:
             from rules.text import escape_json
 
-            typer.echo(escape_json(decision.model_dump_json(indent=2)))
+            if labels is None:
+                typer.echo(escape_json(decision.model_dump_json(indent=2)))
+            else:
+                from rules.i18n.labelled import decision_labels
+
+                data = decision.model_dump(mode="json")
+                data["labels"] = decision_labels(decision, ruleset, labels)
+                _print_json(data)
             return
         from rules.lawyer.report import console, render_decision, render_why_not
 
         out = console()
         if why_not:
             for pid in why_not:
-                if pid not in ruleset.by_id:
-                    from rules.language.source import did_you_mean
-
-                    hint = did_you_mean(pid, ruleset.by_id)
-                    raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
+                version = _version(ruleset, pid, decision.as_of)
+                trace = ruleset.why_not(facts, version, as_of=_date(as_of),
                                         presumptions=not strict)
-                out.print(render_why_not(trace, ruleset, decision))
+                out.print(render_why_not(trace, ruleset, decision, lang))
             return
-        out.print(render_decision(decision, ruleset))
+        out.print(render_decision(decision, ruleset, lang))
+
+
+def _version(ruleset: RuleSet, pid: str, date: Any) -> str:
+    """The provision `pid`, or the version of it (`pid@amendment`) that governs `date`."""
+    from rules.language.amendments import version_on
+
+    version = version_on(ruleset, pid, date if isinstance(date, dt.date) else None)
+    if version is None:
+        from rules.language.source import did_you_mean
+
+        hint = did_you_mean(pid, ruleset.by_id)
+        raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
+    return version
 
 
 @app.command("explain")
 def explain_command(
     provision: Annotated[str, typer.Argument(help="The provision's id, e.g. cc_68_1_release.")],
     rules_dir: RulesOption = None,
+    amendment: AmendmentOption = None,
+    lang: LangOption = None,
 ) -> None:
-    """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
-    with user_errors():
+    """Show a provision: its text, source, confidence, in-force period, priorities, conditions;
+    with --amendment, as amended, with its versions and their periods in force."""
+    with user_errors(lang) as lang:
         from rules.language.source import UnknownProvision
         from rules.lawyer.describe import describe, render_description
         from rules.lawyer.report import console
 
+        ruleset = _load(rules_dir)
+        if amendment:
+            ruleset = _amended(ruleset, amendment).final
+        pid = _version(ruleset, provision, None) if provision not in ruleset.by_id else provision
         try:
-            description = describe(_load(rules_dir), provision)
+            description = describe(ruleset, pid, lang)
         except UnknownProvision as error:
             raise UserError(str(error)) from None
-        console().print(render_description(description))
+        out = console()
+        out.print(render_description(description))
+        from rules.drafter.consolidate import versions
+
+        rows = versions(ruleset, only=provision)
+        if len(rows) > 1 or any(r.made_by for r in rows):
+            out.print(_versions_table(rows))
+
+
+def _versions_table(rows: list[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Versions and their periods in force", title_justify="left")
+    for column in ("version", "in force from", "until", "effect", "text"):
+        table.add_column(column, overflow="fold")
+    for v in rows:
+        table.add_row(v.id, v.start.isoformat(), v.end.isoformat() if v.end else "", v.effect,
+                      v.origin)
+    return table
 
 
 @app.command("ask")
@@ -196,9 +263,10 @@ def ask_command(
         "--save", help="Save the completed case (JSON) to this file.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Ask only for the facts that can still change an outcome, then print the report."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.files import check_output
         from rules.lawyer.ask import Session, run_session
         from rules.lawyer.html import REPORT_SUFFIXES
@@ -211,25 +279,41 @@ def ask_command(
         if report is not None:
             check_output(report, REPORT_SUFFIXES, [case, save], "report")
         ruleset = _load(rules_dir)
-        session = Session(ruleset, _read_case(case) if case is not None else None)
+        session = Session(ruleset, _read_case(case) if case is not None else None, lang=lang)
+        read: Any = input
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from rules.lawyer.terminal import terminal_reader
+
+            read = terminal_reader(session)
         try:
-            decision = run_session(session, read=input, write=_echo,
+            decision = run_session(session, read=read, write=_echo,
                                    echo=not sys.stdin.isatty())
         except (EOFError, KeyboardInterrupt) as stop:
+            from rules.i18n import translator
+
+            tr = translator(lang)
             interrupted = isinstance(stop, KeyboardInterrupt)
-            why = "interrupted" if interrupted else "ended: no more input"
-            typer.echo(f"\nsession {why} after {len(session.asked)} answer(s); nothing saved.",
-                       err=True)
+            count = len(session.asked)
+            why = (tr.ngettext("session interrupted after {n} answer; nothing saved.",
+                               "session interrupted after {n} answers; nothing saved.", count)
+                   if interrupted else
+                   tr.ngettext("session ended: no more input after {n} answer; nothing saved.",
+                               "session ended: no more input after {n} answers; nothing saved.",
+                               count))
+            _echo("\n" + why.format(n=count), err=True)
             raise typer.Exit(130 if interrupted else 1) from None
         _warn_future(decision, ruleset)
-        console().print(render_decision(decision, ruleset))
+        console().print(render_decision(decision, ruleset, lang))
         if save is not None:
+            from rules.i18n import translator
+
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
-            _echo(f"Saved the case to {save}.", err=True)
+            _echo(translator(lang).gettext("Saved the case to {path}.").format(path=save),
+                       err=True)
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
 
 
 @app.command("serve")
@@ -279,17 +363,18 @@ def verify_command(
         metavar="DECISION", help="A decision saved with `rules eval --json` ('-' for stdin).")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Re-run a saved decision: did the rule set change, do its outcomes still hold? Exit 0 if
     they do, 1 if not, 2 on bad input."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.lawyer.verify import render_verification, verify
 
         result = verify(_read_case(decision_file), _load(rules_dir))
         if as_json:
             _print_json(result.as_json())
         else:
-            _echo(render_verification(result))
+            _echo(render_verification(result, lang))
         if not result.holds:
             raise typer.Exit(1)
 
@@ -303,72 +388,171 @@ def check_command(
     ] = False,
     gaps: Annotated[Optional[list[str]], typer.Option(
         "--gaps", help="Also list cases where no provision decides this action.")] = None,
+    amendment: AmendmentOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Parse and check a rule set; report every problem with its place. After a clean check,
-    z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
-    with user_errors():
+    z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases.
+    With --amendment: the amended rule set, its findings marked new where the amendments bring
+    them in, and the retroactivity check."""
+    with user_errors(lang) as lang:
         from rules.language.loader import bundled_path, diagnose, read_sources
         from rules.language.source import RuleSetError
 
         sources = read_sources(path or bundled_path())
         ruleset, diagnostics = diagnose(sources)
         analysis = None
+        base_analysis = None
+        applied = None
+        if ruleset is not None and amendment:
+            applied = _amended(ruleset, amendment)
+            base, ruleset = ruleset, applied.final
+            sources = dict(ruleset.sources)
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
             from rules.solver.check import check_all
 
             analysis = check_all(ruleset, gaps or ())
+            if applied is not None:
+                base_analysis = check_all(base, gaps or ())
+        from rules.i18n import translator
+        from rules.i18n.diagnostics import render_diagnostic
+        from rules.language.label_check import coverage
+
+        tr = translator(lang)
+        _ = tr.gettext
+        covered = coverage(ruleset) if ruleset is not None else []
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
+                         "labels": [{"lang": c.lang, "total": c.total, "present": c.present,
+                                     "gaps": list(c.gaps), "missing": list(c.missing)}
+                                    for c in covered],
                          "diagnostics": [{"code": d.code, "severity": d.severity,
                                           "message": d.message, "file": d.span.file,
                                           "line": d.span.line, "column": d.span.column,
                                           "notes": list(d.notes)} for d in diagnostics],
-                         **({"analysis": analysis.to_json()} if analysis else {})})
+                         **({"analysis": _marked(analysis, base_analysis)} if analysis else {}),
+                         **({"amendments": [r.id for r in ruleset.history],
+                             "retroactivity": [r.to_json() for r in applied.retroactivity]}
+                            if applied is not None and ruleset is not None else {})})
         if any(d.severity == "error" for d in diagnostics):
             if not as_json:
                 raise RuleSetError(diagnostics, sources)
             raise typer.Exit(2)
         if not as_json:
             for diagnostic in diagnostics:
-                _echo(diagnostic.render(sources), err=True)
+                _echo(render_diagnostic(diagnostic, sources, tr.lang), err=True)
             assert ruleset is not None
-            typer.echo(f"ok: {len(ruleset.provisions)} provisions, {len(ruleset.facts)} facts, "
-                       f"{len(ruleset.actions)} actions, {len(sources)} files; "
-                       f"{len(diagnostics)} warning(s)")
+            if applied is not None:
+                _echo(_("amended by {amendments}; retroactivity: {checks}").format(
+                    amendments=", ".join(f"{r.id} ({r.date})" for r in ruleset.history),
+                    checks="; ".join(_retro_line(r) for r in applied.retroactivity)))
+            _echo(_("ok: {provisions} provisions, {facts} facts, {actions} actions, {files} "
+                         "files; {warnings} warning(s)").format(
+                provisions=len(ruleset.provisions), facts=len(ruleset.facts),
+                actions=len(ruleset.actions), files=len(sources), warnings=len(diagnostics)))
+            _echo(_("labels: {coverage}").format(coverage="; ".join(
+                _coverage_text(c, tr) for c in covered)))
+            for c in covered:
+                if c.missing:
+                    shown = ", ".join(c.missing[:8]) + (", ..." if len(c.missing) > 8 else "")
+                    _echo("  " + _("{lang} missing: {keys}").format(lang=c.lang,
+                                                                         keys=shown))
             if analysis is not None:
                 from rules.solver.analysis import render_analysis
 
-                _echo("\n".join(render_analysis(analysis)))
+                lines = render_analysis(analysis)
+                if base_analysis is not None:
+                    new = _new_findings(analysis, base_analysis)
+                    lines[0] += f"; {len(new)} new with the amendment(s)"
+                    lines = [line + ("   [NEW]" if _is_new_line(line, new) else "")
+                             for line in lines]
+                _echo("\n".join(lines))
+
+
+def _retro_line(check: Any) -> str:
+    allowed = [r for r in check.reaches if r.allowed]
+    if not check.reaches and not check.unknown:
+        return f"{check.amendment} reaches no earlier act (proved, {check.queries} queries)"
+    if check.unknown:
+        return f"{check.amendment}: unknown ({'; '.join(check.unknown)})"
+    return (f"{check.amendment} reaches earlier acts through {len(allowed)} change(s) it "
+            "declares improving")
+
+
+def _signature(finding: Any) -> tuple[str, tuple[str, ...], Any]:
+    from rules.language.amendments import base_id
+
+    return (finding.kind, tuple(sorted({base_id(p) for p in finding.provisions})),
+            finding.action)
+
+
+def _new_findings(analysis: Any, base: Any) -> list[Any]:
+    """Findings of the amended rule set that the rule set before the amendments does not have."""
+    known = {_signature(f) for f in base.findings}
+    return [f for f in analysis.findings if _signature(f) not in known]
+
+
+def _is_new_line(line: str, new: list[Any]) -> bool:
+    return any(line == f"  {f.kind}{f' [{f.confidence}]' if f.confidence else ''}: {f.message}"
+               for f in new)
+
+
+def _marked(analysis: Any, base: Any) -> dict[str, Any]:
+    data: dict[str, Any] = analysis.to_json()
+    if base is not None:
+        new = {id(f) for f in _new_findings(analysis, base)}
+        for finding, item in zip(analysis.findings, data["findings"], strict=True):
+            item["new_with_amendment"] = id(finding) in new
+    return data
+
+
+def _coverage_text(c: Any, tr: Any) -> str:
+    """`kk: 393/396 labels (3 known gaps)` in the user's language."""
+    text = tr.gettext("{lang}: {present}/{total} labels").format(lang=c.lang, present=c.present,
+                                                                 total=c.total)
+    if c.gaps:
+        text += " " + tr.ngettext("({n} known gap)", "({n} known gaps)", len(c.gaps)).format(
+            n=len(c.gaps))
+    if c.missing:
+        text += ", " + tr.gettext("{n} missing").format(n=len(c.missing))
+    return str(text)
 
 
 @app.command("diff")
 def diff_command(
-    amendment: Annotated[Path, typer.Option("--amendment", help="The amendment file (.law).")],
+    amendment: Annotated[list[Path], typer.Option(
+        "--amendment", help="An amendment file (.law); repeat it for a package of amendments "
+        "(applied in date order, each change attributed).")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
     as_of: Annotated[Optional[str], typer.Option(
         "--as-of", help="Compare the law in force on this date instead of the offence date.")
     ] = None,
     scenarios: Annotated[Optional[Path], typer.Option(
-        "--scenarios", help="Scenario folder to re-run (default: tests/scenarios if present).")
+        "--scenarios", help="Scenario folder to re-run (default: the bundled bill's scenarios).")
     ] = None,
     cases: Annotated[Optional[Path], typer.Option(
         "--cases", help="A corpus (.jsonl, .csv, .parquet) to evaluate under both rule sets.")
     ] = None,
     changed_out: Annotated[Optional[Path], typer.Option(
         "--changed-out", help="Write the corpus rows whose outcome changes (JSONL).")] = None,
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Write the impact report (HTML): the proof, and with --cases the "
+        "counts by year, region and group, action arguments, incomplete cases.")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Solver timeout per query (ms).")
                        ] = 10_000,
     interpreter: Annotated[bool, typer.Option(
         "--interpreter", help="Evaluate the corpus case by case with the reference interpreter "
         "instead of the batch back end.")] = False,
+    lang: LangOption = None,
 ) -> None:
-    """What an amendment changes: per action and conclusion, a proof of no change or the
-    transitions with witness cases; broken scenarios; the effect on a corpus."""
-    with user_errors():
-        from rules.drafter.diff import diff, diff_scenarios, render_diff
-        from rules.language.amendments import apply_amendment, load_amendment
+    """What amendments change: per action and conclusion, a proof of no change or the
+    transitions with witness cases (attributed to the amendments that cause them); changes that
+    reach earlier acts; broken scenarios; the effect on a corpus."""
+    with user_errors(lang) as lang:
+        from rules.drafter.diff import diff_scenarios, render_diff
+        from rules.drafter.package import diff_package, render_package
 
         if changed_out is not None:
             from rules.batch.impact import CHANGED_SUFFIXES
@@ -376,41 +560,91 @@ def diff_command(
 
             if cases is None:
                 raise UserError("--changed-out needs --cases (the corpus whose changes to write)")
-            check_output(changed_out, CHANGED_SUFFIXES, [cases, amendment], "changed rows")
+            check_output(changed_out, CHANGED_SUFFIXES, [cases, *amendment], "changed rows")
         if cases is not None and not cases.exists():
             raise UserError(f"{cases}: no such corpus file")
+        if report is not None:
+            from rules.files import check_output
+            from rules.lawyer.html import REPORT_SUFFIXES
+
+            check_output(report, REPORT_SUFFIXES, [cases, changed_out, *amendment], "report")
         base = _load(rules_dir)
-        parsed = load_amendment(amendment)
-        amended = apply_amendment(base, parsed)
-        report = diff(base, amended, as_of=_date(as_of), timeout_ms=timeout)
-        folder = scenarios or Path("tests/scenarios")
-        if scenarios is not None and not folder.exists():
-            raise UserError(f"{folder}: no such scenario folder")
-        broken, ran, already = diff_scenarios(base, amended, folder) if folder.exists() \
+        applied = _amended(base, amendment, timeout)
+        amended = applied.final
+        package = diff_package(applied, as_of=_date(as_of), timeout_ms=timeout)
+        folder = _scenario_folder(scenarios, rules_dir)
+        broken, ran, already = diff_scenarios(base, amended, folder) if folder is not None \
             else ([], 0, 0)
         corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json,
                               interpreter) if cases is not None else None
+        if report is not None:
+            from rules.drafter.impact import build_impact, render_impact_html
+            from rules.lawyer.report import write_atomic
+
+            impact = build_impact(applied, package, cases, _date(as_of))
+            write_atomic(report, render_impact_html(impact))
         if as_json:
-            _print_json({**report.to_json(), "scenarios": {
+            _print_json({**package.to_json(), "scenarios": {
+                "folder": str(folder) if folder is not None else None,
                 "run": ran, "already_failing": already,
                 "broken": [{"name": b.name, "file": b.file, "failures": b.failures}
                            for b in broken]},
                 **({"corpus": corpus.to_json()} if corpus is not None else {})})
             return
         from rules.drafter.diff import corpus_table
+        from rules.i18n import translator
         from rules.lawyer.report import console
 
-        _echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
-        typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
-                   + (f" ({already} already failing before it)" if already else ""))
+        tr = translator(lang)
+        _ = tr.gettext
+        if len(applied.amendments) == 1:
+            only = applied.amendments[0]
+            _echo("\n".join(render_diff(package.combined,
+                                             f"{only.id}: {only.amendment.title}", lang)))
+            for check in package.retroactivity:
+                for what in check.unknown:
+                    _echo("  " + _("UNKNOWN retroactivity of {amendment}: {what}").format(
+                        amendment=check.amendment, what=what))
+                for r in check.reaches:
+                    _echo("  " + _("reaches back (declared improving): {provision} turns "
+                                        "{key} {before} -> {after} before {date}; e.g. {case}")
+                               .format(provision=r.provision, key=r.key, before=r.before,
+                                       after=r.after, date=check.date,
+                                       case=json.dumps(r.witness, ensure_ascii=False)))
+        else:
+            _echo("\n".join(render_package(package)))
+        if folder is None:
+            _echo(_("scenarios: no scenarios found; pass --scenarios DIR"))
+        else:
+            _echo(tr.gettext("scenarios: {ran} run, {broken} broken by the amendment").format(
+                ran=ran, broken=len(broken))
+                + (" " + tr.gettext("({n} already failing before it)").format(n=already)
+                   if already else ""))
         for b in broken:
-            _echo(f"  BROKEN {b.name} ({b.file})")
+            _echo("  " + tr.gettext("BROKEN {name} ({file})").format(name=b.name,
+                                                                          file=b.file))
             for failure in b.failures:
                 _echo(f"     {failure}")
         if corpus is not None:
             out = console()
-            for renderable in corpus_table(corpus):
+            for renderable in corpus_table(corpus, lang=lang):
                 out.print(renderable, markup=False)
+        if report is not None:
+            _echo(f"impact report: {report}")
+
+
+def _scenario_folder(given: Optional[Path], rules_dir: Optional[Path]) -> Optional[Path]:
+    """--scenarios if given (it must exist); for the bundled bill, its scenarios (shipped with
+    the package); for another rule set, none."""
+    if given is not None:
+        if not given.exists():
+            raise UserError(f"{given}: no such scenario folder")
+        return given
+    if rules_dir is not None:
+        return None
+    from rules.drafter.scenarios import bundled_scenarios
+
+    return bundled_scenarios()
 
 
 def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
@@ -472,9 +706,12 @@ def test_command(
     path: Annotated[Optional[Path], typer.Argument(help="Folder of scenario YAML files.")] = None,
     rules_dir: RulesOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every scenario.")] = False,
+    amendment: AmendmentOption = None,
+    lang: LangOption = None,
 ) -> None:
-    """Run the scenario tests and report coverage by provision."""
-    with user_errors():
+    """Run the scenario tests and report coverage by provision (under the amended rules with
+    --amendment)."""
+    with user_errors(lang) as lang:
         from rich.markup import escape
         from rich.table import Table
 
@@ -482,23 +719,30 @@ def test_command(
         from rules.lawyer.report import console
 
         ruleset = _load(rules_dir)
-        folder = path or Path("tests/scenarios")
-        if not folder.exists():
-            raise UserError(f"{folder}: no such scenario folder")
+        if amendment:
+            ruleset = _amended(ruleset, amendment).final
+        folder = _scenario_folder(path, rules_dir)
+        if folder is None:
+            raise UserError("no scenarios found; pass the scenario folder: rules test DIR")
         report = run_scenarios(ruleset, folder)
         out = console()
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        _ = tr.gettext
+        passed_word, failed_word = _("pass"), _("FAIL")
         for result in report.results:
             if verbose or not result.passed:
-                mark = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+                mark = f"[green]{passed_word}[/]" if result.passed else f"[red]{failed_word}[/]"
                 out.print(f"{mark} {escape(result.scenario.name)} "
                           f"[dim]({escape(result.scenario.source)})[/]")
                 for failure in result.failures:
                     out.print(f"     {failure}", markup=False)
         coverage = report.coverage
-        table = Table(title="Coverage by provision (scenarios where it applies)",
+        table = Table(title=_("Coverage by provision (scenarios where it applies)"),
                       title_justify="left")
-        table.add_column("provision")
-        table.add_column("scenarios", justify="right")
+        table.add_column(_("provision"))
+        table.add_column(_("scenarios"), justify="right")
         for pid, count in coverage.items():
             if verbose or count == 0:
                 table.add_row(pid, str(count) if count else "[red]0[/]")
@@ -506,8 +750,9 @@ def test_command(
             out.print(table)
         passed = len(report.results) - len(report.failed)
         covered = len(coverage) - len(report.uncovered)
-        out.print(f"{passed} passed, {len(report.failed)} failed; provisions covered: "
-                  f"{covered}/{len(coverage)}")
+        out.print(_("{passed} passed, {failed} failed; provisions covered: {covered}/{total}"
+                    ).format(passed=passed, failed=len(report.failed), covered=covered,
+                             total=len(coverage)))
         if not report.ok:
             raise typer.Exit(1)
 
@@ -534,9 +779,10 @@ def batch_command(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
         from rich.table import Table
 
@@ -556,36 +802,50 @@ def batch_command(
         if as_json:
             _print_json(summary.to_dict())
             return
+        from rules.i18n import translator
+        from rules.i18n.words import word
+
+        tr = translator(lang)
+        _ = tr.gettext
+        words = tr.words(plan.ruleset)
         outc = console()
-        table = Table(title=f"Outcomes per action ({summary.rows_evaluated:,} cases evaluated)",
-                      title_justify="left")
-        table.add_column("action")
+
+        def share(count: int) -> str:
+            return f"{tr.format_number(count)} ({tr.format_percent(count / done)})"
+
+        table = Table(title=_("Outcomes per action ({n} cases evaluated)").format(
+            n=tr.format_number(summary.rows_evaluated)), title_justify="left")
+        table.add_column(_("action"))
         statuses = ("required", "forbidden", "permitted", "none", "conflict", "undetermined")
         for status in statuses:
-            table.add_column(status, justify="right")
+            table.add_column(word(tr, status), justify="right")
         done = max(summary.rows_evaluated, 1)
         for name, counts in summary.actions.items():
-            table.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                  for s in statuses))
-        outc.print(table)
-        ctable = Table(title="Conclusions", title_justify="left")
-        ctable.add_column("conclusion")
-        for status in ("determined", "none", "undetermined", "conflict"):
-            ctable.add_column(status, justify="right")
+            table.add_row(words.action(name), *(share(counts.get(s, 0)) for s in statuses))
+        outc.print(table, markup=False)
+        ctable = Table(title=_("Conclusions"), title_justify="left")
+        ctable.add_column(_("conclusion"))
+        cstatuses = ("determined", "none", "undetermined", "conflict")
+        for status in cstatuses:
+            ctable.add_column(_("determined") if status == "determined" else word(tr, status),
+                              justify="right")
         for name, counts in summary.conclusions.items():
-            ctable.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                   for s in ("determined", "none", "undetermined", "conflict")))
-        outc.print(ctable)
+            ctable.add_row(words.conclusion(name), *(share(counts.get(s, 0)) for s in cstatuses))
+        outc.print(ctable, markup=False)
         mark = "" if summary.balanced else " [red](MISMATCH)[/]"
-        outc.print(f"rows in {summary.rows_in:,} = evaluated {summary.rows_evaluated:,} + "
-                   f"rejected {summary.rows_rejected:,}{mark}")
+        outc.print(_("rows in {rows} = evaluated {evaluated} + rejected {rejected}").format(
+            rows=tr.format_number(summary.rows_in),
+            evaluated=tr.format_number(summary.rows_evaluated),
+            rejected=tr.format_number(summary.rows_rejected)) + mark)
         if summary.rows_rejected:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(
+            reasons = ", ".join(f"{k} {tr.format_number(v)}" for k, v in sorted(
                 summary.reject_reasons.items(), key=lambda kv: -kv[1])[:5])
             where = rejects or (out.with_name(out.stem + ".rejects.csv") if out else None)
-            outc.print(f"rejected by field: {reasons}" + (f"; see {where}" if where else ""))
+            outc.print(_("rejected by field: {reasons}").format(reasons=reasons)
+                       + ("; " + _("see {path}").format(path=where) if where else ""),
+                       markup=False)
         if out is not None:
-            outc.print(f"results: {out}")
+            outc.print(_("results: {path}").format(path=out), markup=False)
 
 
 @app.command("generate")
@@ -597,15 +857,153 @@ def generate_command(
         "--invalid-share", min=0.0, max=1.0,
         help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
     rules_dir: RulesOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.batch.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")
         written = write(_load(rules_dir), n, out, seed=seed, invalid_share=invalid_share)
-        _echo(f"wrote {written:,} cases to {out}")
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        _echo(tr.gettext("wrote {n} cases to {path}").format(n=tr.format_number(written),
+                                                                   path=out))
+
+
+@app.command("consolidate")
+def consolidate_command(
+    amendment: Annotated[list[Path], typer.Option(
+        "--amendment", help="An amendment file (.law); repeatable (applied in date order).")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Write the consolidated rule set (.law files) into this folder.")] = None,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Write the versions and redlines as an HTML page.")] = None,
+    rules_dir: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The rule set as amended: consolidated text that loads back to the same rule set, a
+    redline per changed provision (old and new wording), and the table of versions."""
+    with user_errors():
+        import os
+
+        from rules.drafter.consolidate import versions, write_consolidated
+        from rules.drafter.redline import redlines, render_html, render_terminal
+        from rules.files import check_output
+        from rules.language.loader import bundled_path
+        from rules.lawyer.html import REPORT_SUFFIXES
+        from rules.lawyer.report import console, write_atomic
+
+        if html is not None:
+            check_output(html, REPORT_SUFFIXES, list(amendment), "redlines")
+        if out is not None:
+            rules_folder = Path(os.path.realpath(rules_dir or bundled_path()))
+            if Path(os.path.realpath(out)) == rules_folder:
+                raise UserError(f"{out}: the consolidated text would overwrite the rule set it "
+                                "is made from; write it to another folder")
+            if out.exists() and not out.is_dir():
+                raise UserError(f"{out}: not a folder")
+        base = _load(rules_dir)
+        applied = _amended(base, amendment)
+        final = applied.final
+        written = write_consolidated(final, out) if out is not None else []
+        title = "Consolidated text as amended by " + ", ".join(r.id for r in final.history)
+        if html is not None:
+            write_atomic(html, render_html(base, final, title, applied.steps))
+        rows = versions(final)
+        lines = redlines(base, final, applied.steps)
+        if as_json:
+            _print_json({"amendments": [r.id for r in final.history],
+                         "files": [str(p) for p in written],
+                         "versions": [v.to_json() for v in rows],
+                         "redlines": [r.to_json() for r in lines]})
+            return
+        console_out = console()
+        console_out.print(_versions_table(rows))
+        if console_out.is_terminal:
+            for renderable in render_terminal(lines):
+                console_out.print(renderable)
+        else:   # no colours: deletions in [-...-], insertions in {+...+}
+            from rules.drafter.redline import render_plain
+
+            _echo(render_plain(lines))
+        if written:
+            _echo(f"wrote {len(written)} file(s) to {out}: the rule set as amended by "
+                       + ", ".join(r.id for r in final.history))
+        if html is not None:
+            _echo(f"redlines: {html}")
+
+
+@app.command("lsp")
+def lsp_command() -> None:
+    """Start the language server for .law files on standard input and output (for editors)."""
+    with user_errors():
+        try:
+            from rules.lsp.server import serve
+        except ImportError as error:
+            raise UserError(f"the language server needs pygls: pip install "
+                            f"'kz-child-safety-rules[lsp]' ({error})") from None
+        serve()
+
+
+@app.command("fmt")
+def fmt_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Rule files or folders (default: the .law files under the current folder); "
+             "'-' formats standard input to standard output.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Change nothing; exit 1 if a file is not in the canonical layout.")
+    ] = False,
+) -> None:
+    """Rewrite rule files in the canonical layout (comments kept); `--check` for CI."""
+    with user_errors():
+        from rules.files import read_stdin
+        from rules.language.format import format_text
+        from rules.language.loader import read_law_file
+        from rules.lawyer.report import write_atomic
+
+        if paths and [str(p) for p in paths] == ["-"]:
+            typer.echo(format_text(read_stdin(), "<stdin>"), nl=False)
+            return
+        files = _law_files(paths or [Path(".")])
+        changed = []
+        for file in files:
+            text = read_law_file(file)
+            tidy = format_text(text, str(file))
+            if tidy != text:
+                changed.append(file)
+                if not check:
+                    write_atomic(file, tidy)
+        if check:
+            for file in changed:
+                _echo(f"would reformat {file}")
+            _echo(f"{len(changed)} of {len(files)} file(s) not in the canonical layout"
+                       if changed else f"{len(files)} file(s) already formatted")
+            if changed:
+                raise typer.Exit(1)
+            return
+        for file in changed:
+            _echo(f"reformatted {file}")
+        _echo(f"{len(changed)} reformatted, {len(files) - len(changed)} unchanged")
+
+
+def _law_files(paths: list[Path]) -> list[Path]:
+    """The .law files named or under the folders named (hidden folders and venvs skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(f for f in sorted(path.rglob("*.law"))
+                         if not any(part.startswith(".") or part in ("venv", "node_modules")
+                                    for part in f.relative_to(path).parts[:-1]))
+        else:
+            raise UserError(f"{path}: no such file or folder")
+    if not found:
+        raise UserError("no .law files found")
+    return found
 
 
 def main() -> None:

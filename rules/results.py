@@ -25,6 +25,55 @@ JsonScalar = bool | int | str | None
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @classmethod
+    def trusted(cls, **values: Any) -> Any:
+        """An instance from values the engine made itself, without validating them again (what
+        `model_construct` does, without its per-field bookkeeping: the evaluator builds
+        thousands of these per second). Missing fields take their defaults; a list or dict
+        default is a fresh one; private attributes take theirs."""
+        shape = _SHAPES.get(cls)
+        if shape is None:
+            shape = _SHAPES[cls] = _Shape.of(cls)
+        instance = cls.__new__(cls)
+        fields = instance.__dict__
+        defaults = shape.defaults
+        for name in shape.names:   # in declaration order, as validation would give
+            if name in values:
+                fields[name] = values[name]
+            else:
+                default = defaults[name]
+                fields[name] = default.copy() if default.__class__ in _MUTABLE else default
+        _FIELDS_SET.__set__(instance, set(values))
+        _EXTRA.__set__(instance, None)
+        _PRIVATE.__set__(instance, {k: v.copy() if v.__class__ in _MUTABLE else v
+                                    for k, v in shape.private.items()} if shape.private else None)
+        return instance
+
+
+class _Shape:
+    """A model's fields in order, their defaults and its private attributes' defaults."""
+
+    def __init__(self, names: tuple[str, ...], defaults: dict[str, Any],
+                 private: dict[str, Any]):
+        self.names, self.defaults, self.private = names, defaults, private
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> _Shape:
+        fields = model.__pydantic_fields__
+        return cls(tuple(fields),
+                   {name: info.default for name, info in fields.items()
+                    if not info.is_required()},
+                   {name: attr.get_default() for name, attr in
+                    (model.__private_attributes__ or {}).items()})
+
+
+_SHAPES: dict[type, _Shape] = {}
+_MUTABLE = frozenset((list, dict))
+# pydantic's own slots on every model instance (what `model_construct` fills in)
+_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"]
+_EXTRA = BaseModel.__dict__["__pydantic_extra__"]
+_PRIVATE = BaseModel.__dict__["__pydantic_private__"]
+
 
 class Outcome(_Model):
     """A determined deontic outcome: an action is required, forbidden or permitted.
@@ -175,7 +224,8 @@ class Decision(_Model):
     conflicts: list[Conflict]
     presumed: list[Presumed] = []
     case: dict[str, Any]
-    record: Record
+    _record: Record | None = PrivateAttr(default=None)
+    _make_record: Callable[[], Record] | None = PrivateAttr(default=None)
     _explanation: Explanation | None = PrivateAttr(default=None)
     _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
     _undetermined: list[Undetermined] = PrivateAttr(default_factory=list)
@@ -187,14 +237,18 @@ class Decision(_Model):
         """Read a decision, including a serialised one whose JSON carries its explanation."""
         explanation = None
         undetermined: list[Undetermined] = []
+        record = None
         if isinstance(obj, dict):
             obj = dict(obj)
             if "explanation" in obj:
                 explanation = Explanation.model_validate(obj.pop("explanation"))
             undetermined = [Undetermined.model_validate(u)
                             for u in obj.pop("undetermined", None) or []]
+            if "record" in obj:
+                record = Record.model_validate(obj.pop("record"))
         decision = super().model_validate(obj, **kwargs)
         decision._undetermined = undetermined
+        decision._record = record
         if explanation is not None:
             decision._explanation = explanation
         return decision
@@ -202,6 +256,17 @@ class Decision(_Model):
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Decision:
         return cls.model_validate(json.loads(json_data), **kwargs)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def record(self) -> Record:
+        """What the decision can be reproduced from (hashes of the rules and the case, the
+        engine, the date): worked out on first access or serialisation."""
+        if self._record is None:
+            if self._make_record is None:
+                raise ValueError("this decision carries no record")
+            self._record = self._make_record()
+        return self._record
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -222,6 +287,12 @@ class Decision(_Model):
                 raise ValueError("this decision carries no explanation")
             self._explanation = self._explain()
         return self._explanation
+
+    def open_items(self) -> list[Undetermined]:
+        """The undetermined items with the facts each needs, without working out exactly what
+        each can still become (`possible` is then the candidate-level list, `exact` false):
+        for code that needs only which items are open and what would settle them."""
+        return self._undetermined if self._refine is not None else self.undetermined
 
     def state(self, action: str) -> str:
         """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""

@@ -191,7 +191,10 @@ def test_amend_outcomes_and_period(small):
 def test_a_more_lenient_version_reaches_back(small):
     amended = _apply(small, "  amend p_lenient condition if flags.b or flags.c\n")
     assert modality(amended, case("2019-06-01", c=True), "support") == "permitted"
-    assert "p_lenient" not in amended.by_id    # the old text is superseded, not split
+    # the old text is superseded, not split, and the new text keeps the id (scenarios and
+    # `--why-not p_lenient` keep working)
+    assert [p.id for p in amended.provisions if p.id.startswith("p_lenient")] == ["p_lenient"]
+    assert amended.by_id["p_lenient"].conditions[0].text == "flags.b or flags.c"
 
 
 def test_replace_and_add_take_the_amendment_date(small):

@@ -97,7 +97,7 @@ def expected_row(decision: Decision, plan: BatchPlan) -> dict[str, Any]:
             row[conflict.action] = "conflict"
         elif conflict.conclusion:
             row[f"{conflict.conclusion}.status"] = "conflict"
-    for u in decision.undetermined:
+    for u in decision.open_items():
         if u.action:
             row[u.action] = "undetermined"
         elif u.conclusion:

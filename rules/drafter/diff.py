@@ -21,7 +21,6 @@ from typing import Any
 
 from rules.language.ruleset import RuleSet
 from rules.solver.analysis import (
-    CODE_MODALITY,
     Encoder,
     Key,
     Model,
@@ -33,6 +32,7 @@ from rules.solver.analysis import (
     plausible,
     safe_evaluate,
 )
+from rules.solver.states import key_terms, state_name
 
 
 @dataclass
@@ -66,14 +66,6 @@ class DiffReport:
                 "queries": self.queries, "seconds": round(self.seconds, 3)}
 
 
-def _state_name(key: Key, code: int, values: list[Any]) -> str:
-    if key.kind == "action":
-        return CODE_MODALITY[code]
-    if key.value is not None:
-        return "concluded" if code else "absent"
-    return "conflict" if code == -2 else "none" if code == -1 else str(values[code])
-
-
 class _Differ:
     def __init__(self, base: RuleSet, amended: RuleSet, as_of: dt.date | None,
                  timeout_ms: int, max_transitions: int):
@@ -85,32 +77,14 @@ class _Differ:
         self.solver = new_solver(self.encoder, constraints, timeout_ms)
         self.first = derivation_inputs(amended)
         self.max = max_transitions
-        self.preferences = plausible(self.encoder, amended.governing_date) if as_of is None \
-            else []
+        self.keep = [amended.governing_date] if amended.governing_date else []
+        self.preferences = plausible(self.encoder, amended.governing_date, amended, as_of)
         self.report = DiffReport(as_of=as_of)
 
     def keys(self) -> list[tuple[Key, Any, Any, list[Any]]]:
         """Each key with its state term under both rule sets."""
-        z3 = self.encoder.z3
-        keys: list[tuple[Key, Any, Any, list[Any]]] = []
-        actions = dict.fromkeys([*self.base.actions, *self.amended.actions])
-        for action in actions:
-            keys.append((Key("action", action), self.before.action_state(action),
-                         self.after.action_state(action), []))
-        names = dict.fromkeys([*self.base.conclusions, *self.amended.conclusions])
-        for name in names:
-            kind = self.amended.conclusions.get(name) or self.base.conclusions[name]
-            values = list(dict.fromkeys(self.before.conclusion_values(name)
-                                        + self.after.conclusion_values(name)))
-            if kind.many:
-                for value in values:
-                    keys.append((Key("conclusion", name, value),
-                                 z3.If(self.before.concluded(name, value), 1, 0),
-                                 z3.If(self.after.concluded(name, value), 1, 0), []))
-            else:
-                keys.append((Key("conclusion", name), self.before.conclusion_state(name, values),
-                             self.after.conclusion_state(name, values), values))
-        return keys
+        return [(k.key, k.terms[0], k.terms[1], k.values)
+                for k in key_terms([self.before, self.after], [self.base, self.amended])]
 
     def run(self) -> DiffReport:
         z3 = self.encoder.z3
@@ -143,7 +117,7 @@ class _Differ:
                                     self.preferences)
                 blocked.append(z3.Not(z3.And(before == b, after == a)))
                 found += 1
-                self._transition(key, _state_name(key, b, values), _state_name(key, a, values),
+                self._transition(key, state_name(key, b, values), state_name(key, a, values),
                                  model)
                 if found >= self.max:
                     self.report.unknown.append({**key.to_json(), "reason": "transition limit",
@@ -168,7 +142,7 @@ class _Differ:
                 "confirm it")
             return
         self.report.changes.append(Transition(key, before, after,
-                                              nest(minimise(flat, holds, self.first))))
+                                              nest(minimise(flat, holds, self.first, self.keep))))
 
 
 def diff(base: RuleSet, amended: RuleSet, as_of: dt.date | None = None,
@@ -206,51 +180,69 @@ def diff_scenarios(base: RuleSet, amended: RuleSet,
     return broken, len(before.results), already
 
 
-def render_diff(report: DiffReport, title: str) -> list[str]:
+def render_diff(report: DiffReport, title: str, lang: str | None = None) -> list[str]:
     """The diff as text: transitions with witnesses, then what is proved unchanged."""
     import json
 
-    when = f"as of {report.as_of}" if report.as_of else "on the offence date"
-    lines = [f"{title} ({when}; complete cases; {report.queries} queries, "
-             f"{report.seconds:.1f} s)"]
+    from rules.i18n import translator
+
+    tr = translator(lang)
+    _ = tr.gettext
+    when = _("as of {date}").format(date=report.as_of) if report.as_of else \
+        _("on the offence date")
+    lines = [_("{title} ({when}; complete cases; {queries} queries, {seconds} s)").format(
+        title=title, when=when, queries=report.queries, seconds=f"{report.seconds:.1f}")]
     if report.changes:
-        lines.append(f"changes ({len(report.changes)}):")
+        lines.append(_("changes ({n}):").format(n=len(report.changes)))
         for t in report.changes:
             lines.append(f"  {t.key}: {t.before} -> {t.after}")
-            lines.append(f"    witness: {json.dumps(t.witness, ensure_ascii=False)}")
+            replay = " " + _("(replay with --as-of {date})").format(date=report.as_of) \
+                if report.as_of else ""
+            lines.append("    " + _("witness{replay}: {case}").format(
+                replay=replay, case=json.dumps(t.witness, ensure_ascii=False)))
     else:
-        lines.append("changes: none")
+        lines.append(_("changes: none"))
     for entry in report.unknown:
         name = entry.get("action") or entry.get("conclusion")
         value = f" = {entry['value']!r}" if "value" in entry else ""
         lines.append(f"  UNKNOWN {name}{value}: {entry['reason']}; proved: {entry['proved']}")
-    lines.append(f"proved unchanged ({len(report.unchanged)}): "
-                 + ", ".join(k for k in report.unchanged if " = " not in k)
-                 + (f", and {sum(' = ' in k for k in report.unchanged)} values of list "
-                    "conclusions" if any(" = " in k for k in report.unchanged) else ""))
+    values = sum(" = " in k for k in report.unchanged)
+    lines.append(_("proved unchanged ({n}): {names}").format(
+        n=len(report.unchanged), names=", ".join(k for k in report.unchanged if " = " not in k))
+        + (", " + _("and {n} values of list conclusions").format(n=values) if values else ""))
     for message in report.inconsistencies:
         lines.append(f"  INTERNAL INCONSISTENCY (transition dropped): {message}")
     return lines
 
 
-def corpus_table(result: Any, limit_rejected: int = 10) -> list[Any]:
+def corpus_table(result: Any, limit_rejected: int = 10, lang: str | None = None) -> list[Any]:
     """Rich renderables for a corpus diff: the transitions table and the rejected rows."""
     from rich.table import Table
 
-    table = Table(title=f"Effect on the corpus: {result.changed_rows} of {result.evaluated} "
-                  "evaluated cases change", title_justify="left")
-    for column, justify in (("action / conclusion", "left"), ("from", "left"), ("to", "left"),
-                            ("cases", "right"), ("share", "right"), ("examples", "left")):
+    from rules.i18n import translator
+
+    tr = translator(lang)
+    _ = tr.gettext
+    table = Table(title=_("Effect on the corpus: {changed} of {evaluated} evaluated cases "
+                          "change").format(changed=result.changed_rows,
+                                           evaluated=result.evaluated), title_justify="left")
+    for column, justify in ((_("action / conclusion"), "left"), (_("from"), "left"),
+                            (_("to"), "left"), (_("cases"), "right"), (_("share"), "right"),
+                            (_("examples"), "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for item in result.to_json()["transitions"]:
-        table.add_row(item["name"], item["from"], item["to"], f"{item['count']:,}",
+        table.add_row(item["name"], item["from"], item["to"], tr.format_number(item["count"]),
                       f"{item['share']:.2%}", ", ".join(item["examples"]))
     out: list[Any] = [table]
-    out.append(f"rows in: {result.rows_in:,} = evaluated {result.evaluated:,} + rejected "
-               f"{len(result.rejected):,}; {result.cases_per_second:,.0f} rows/s")
+    out.append(_("rows in: {rows} = evaluated {evaluated} + rejected {rejected}; {speed} rows/s"
+                 ).format(rows=tr.format_number(result.rows_in),
+                          evaluated=tr.format_number(result.evaluated),
+                          rejected=tr.format_number(len(result.rejected)),
+                          speed=tr.format_number(round(result.cases_per_second))))
     for number, row_id, reason in result.rejected[:limit_rejected]:
-        out.append(f"  rejected row {number} (id {row_id}): {reason}")
+        out.append("  " + _("rejected row {number} (id {id}): {reason}").format(
+            number=number, id=row_id, reason=reason))
     if len(result.rejected) > limit_rejected:
-        out.append(f"  ... and {len(result.rejected) - limit_rejected} more rejected rows "
-                   "(see --json)")
+        out.append("  " + _("... and {n} more rejected rows (see --json)").format(
+            n=len(result.rejected) - limit_rejected))
     return out

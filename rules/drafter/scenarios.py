@@ -252,7 +252,7 @@ def _absent(decision: Decision, want: dict[str, Any], failures: list[str],
 def _undetermined(decision: Decision, want: dict[str, Any], failures: list[str],
                   ruleset: RuleSet) -> None:
     for name, needs in want.items():
-        entry = next((u for u in decision.undetermined
+        entry = next((u for u in decision.open_items()
                       if u.action == name or u.conclusion == name), None)
         if entry is None:
             failures.append(f"{name}: expected undetermined, but it is settled")
@@ -358,3 +358,12 @@ def run_scenarios(ruleset: RuleSet, path: str | Path) -> ScenarioReport:
     """Run every scenario under `path` and measure coverage by provision."""
     results = [run_scenario(ruleset, s) for s in load_scenarios(path)]
     return ScenarioReport(results, [p.id for p in ruleset.provisions])
+
+
+def bundled_scenarios() -> Path | None:
+    """The bundled bill's scenario tests: in the source tree, or shipped inside the wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_data" / "scenarios", here.parent / "tests" / "scenarios"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return None

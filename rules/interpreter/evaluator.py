@@ -28,7 +28,20 @@ from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
 from rules.interpreter.run import Run, Survivor, jsonable
 from rules.language.ruleset import Presumption, RuleSet
 from rules.language.source import CaseError
-from rules.results import Decision, Explanation, ProvisionTrace, Undetermined
+from rules.results import (
+    Conclusion,
+    ConditionTrace,
+    Conflict,
+    ConflictItem,
+    Decision,
+    Explanation,
+    Outcome,
+    Presumed,
+    ProvisionTrace,
+    Record,
+    TestTrace,
+    Undetermined,
+)
 from rules.semantics.combine import combine_modalities, settle, value_status
 from rules.semantics.plan import Candidate, PythonBools, plan_of
 from rules.version import __version__
@@ -36,6 +49,7 @@ from rules.version import __version__
 _RANK = {"confirmed": 0, "secondary": 1, "uncertain": 2}
 _CONFIDENCE = ("confirmed", "secondary", "uncertain")
 _BOOLS = PythonBools()
+_NO_ARGS: dict[str, Any] = {}   # shared by the many outcomes without arguments (never mutated)
 
 
 def parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
@@ -63,6 +77,8 @@ class Evaluator:
             tuple((is_unless, compiler.compile(expr)) for is_unless, expr in p.conditions)
             for p in plan.provisions)
         self._windows = tuple(p.window for p in plan.provisions)
+        self._lows = tuple(w.low for w in self._windows)
+        self._highs = tuple(w.high for w in self._windows)
         self._values = tuple(compiler.compile(c.value) if c.value is not None else None
                              for c in plan.candidates)
         self._args = tuple(tuple((name, compiler.compile(e)) for name, e in c.args)
@@ -72,6 +88,8 @@ class Evaluator:
                            for p in plan.provisions}
         self._ids = tuple(p.provision.id for p in plan.provisions)
         self._governing = ruleset.governing_date
+        self.presumed_facts = frozenset(ruleset.presumptions)
+        self._meta: dict[tuple[str, ...], tuple[list[str], str]] = {}
 
     # ---- the steps -----------------------------------------------------------------------------
 
@@ -81,12 +99,15 @@ class Evaluator:
         value the law presumes for it, and every outcome resting on one says so; without
         (`--strict`), every fact left out is unknown."""
         stated, env, inferred = self.loader.load_facts(case)
-        applied = self.loader.rules.presume(env) if presumptions else []
-        facts = dict(env)
+        applied = self.loader.rules.presume(env) if presumptions and self.presumed_facts else []
+        facts = dict(env) if applied else env
         strict = self.run(env, as_of)
         if applied:
             facts.update((p.fact, p.value) for p in applied)
-            run = self.run(facts, as_of)
+            # Kleene logic is monotone: what the strict run settled stays settled with more
+            # facts, so only the provisions it left unknown are evaluated again
+            run = self.run(facts, as_of, strict.statuses
+                           if self.plan.guard.fact not in self.presumed_facts else None)
             decision = self._combine(run)
             decision["presumed"] = self._rests_on(decision, self._combine(strict), applied)
         else:
@@ -98,13 +119,14 @@ class Evaluator:
         decision["as_of_source"] = "as_of" if as_of is not None else (
             "unknown" if isinstance(run.date, Unknown) else "offence date")
         decision["case"] = stated
-        case_text = json.dumps(stated, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        decision["record"] = {
-            "rules_sha256": self.ruleset.fingerprint,
-            "case_sha256": hashlib.sha256(case_text.encode()).hexdigest(),
-            "engine_version": __version__,
-            "as_of": decision["as_of"], "strict": not presumptions}
-        result = Decision.model_validate(decision)
+        result = _built(decision)
+        when = decision["as_of"]
+        result._make_record = lambda: Record(
+            rules_sha256=self.ruleset.fingerprint,
+            case_sha256=hashlib.sha256(json.dumps(
+                stated, sort_keys=True, separators=(",", ":"),
+                ensure_ascii=False).encode()).hexdigest(),
+            engine_version=__version__, as_of=when, strict=not presumptions)
         result._explain = lambda: self._explanation(run)
         if result._undetermined:
             result._refine = self._refiner(run, stated, parse_as_of(as_of), not presumptions)
@@ -118,7 +140,8 @@ class Evaluator:
 
         def refine(items: list[Undetermined]) -> list[Undetermined]:
             search = self.ruleset.derived("completions")
-            return [search.refine(item, known, stated, as_of, strict) for item in items]
+            refined: list[Undetermined] = search.refine_all(items, known, stated, as_of, strict)
+            return refined
         return refine
 
     def _rests_on(self, decision: dict[str, Any], strict: dict[str, Any],
@@ -164,10 +187,12 @@ class Evaluator:
                 found.update(condition.facts)
         return found
 
-    def run(self, env: Env, as_of: dt.date | str | None = None) -> Run:
-        """Applicability and priorities of a loaded case (steps 1 and 2)."""
+    def run(self, env: Env, as_of: dt.date | str | None = None,
+            settled: list[Any] | None = None) -> Run:
+        """Applicability and priorities of a loaded case (steps 1 and 2); `settled`: statuses
+        of the same case with fewer facts, whose True and False stand."""
         date = self._governing_date(env, parse_as_of(as_of))
-        run = Run(env, date, self._applicability(env, date))
+        run = Run(env, date, self._applicability(env, date, settled))
         self._priorities(run)
         return run
 
@@ -190,17 +215,21 @@ class Evaluator:
         static = self.plan.in_force_static(index)
         return date if static is None else static
 
-    def _applicability(self, env: Env, date: Any) -> list[Any]:
+    def _applicability(self, env: Env, date: Any, settled: list[Any] | None = None
+                       ) -> list[Any]:
         """Each provision's status: True, False, or Unknown (with the facts it needs)."""
-        statuses: list[Any] = [False] * len(self._windows)
+        statuses: list[Any] = [False] * len(self._windows) if settled is None else list(settled)
         guard = self.plan.guard
         reachable = guard.reachable(env.get(guard.fact)) if guard.fact else guard.everything
         known_date = not isinstance(date, Unknown)
-        windows = self._windows
+        lows, highs = self._lows, self._highs
         conditions = self.conditions
         for i in reachable:
-            if known_date:
-                if not windows[i].contains(date):
+            if settled is not None and settled[i].__class__ is bool:
+                continue
+            if known_date:   # `Window.contains`, inline: this loop is the interpreter's hot path
+                low, high = lows[i], highs[i]
+                if (low is not None and date < low) or (high is not None and date > high):
                     continue
                 status: Any = True
             else:
@@ -241,7 +270,9 @@ class Evaluator:
             needs = status.needs if isinstance(status, Unknown) else None
             for number in p.candidates:
                 cand = candidates[number]
-                if cand.overriders:
+                if cand.overriders and not all(statuses[j] is False for j in cand.overriders):
+                    # (with every overrider surely not applying, `DecisionPlan.flags` reduces
+                    # to its provision's own status: the `else` below)
                     beaten = [ids[j] for j in cand.overriders if statuses[j] is True]
                     if beaten:
                         if needs is None:
@@ -267,9 +298,10 @@ class Evaluator:
                 else:
                     cand_needs = needs
                 value = self._values[number]
+                args = self._args[number]
                 run.survivors.setdefault(cand.key, []).append(Survivor(
                     cand, value(env) if value is not None else None,
-                    {name: arg(env) for name, arg in self._args[number]}, cand_needs))
+                    {name: arg(env) for name, arg in args} if args else _NO_ARGS, cand_needs))
 
     def _same(self, mine: Candidate, twin: Candidate, env: Env) -> bool:
         """Whether `twin` gives `mine`'s value and arguments (both known) on this case."""
@@ -301,8 +333,19 @@ class Evaluator:
                 self._combine_single(name, run.survivors[key], asides, out)
         return out
 
+    def citations(self, pid: str) -> tuple[str, ...]:
+        """A provision's citations as lawyers write them (`CC art. 68(1)`), made once."""
+        return self._citations[pid][0]
+
     def meta(self, ids: list[str]) -> tuple[list[str], str]:
         """The citations behind some provisions, and the weakest confidence among them."""
+        key = tuple(ids)
+        found = self._meta.get(key)
+        if found is None:
+            found = self._meta[key] = self._cite(ids)
+        return list(found[0]), found[1]
+
+    def _cite(self, ids: list[str]) -> tuple[list[str], str]:
         sources: list[str] = []
         rank = 0
         for pid in ids:
@@ -316,15 +359,17 @@ class Evaluator:
         certain = [c for c in cands if c.needs is None]
         uncertain = [c for c in cands if c.needs is not None]
         sure = frozenset(c.candidate.modality for c in certain)
+        if not uncertain and not any(v.__class__ is Unknown for c in certain
+                                     for v in c.args.values()):
+            final = combine_modalities(sure)   # what `settle` gives with nothing uncertain
+            if final == "conflict":
+                self._conflict(action, certain, out)
+            elif final != "none":
+                self._settled(action, certain, final, asides, out)
+            return
         maybe = frozenset(c.candidate.modality for c in uncertain)
         if combine_modalities(sure) == "conflict":
-            out["conflicts"].append({
-                "action": action,
-                "items": [{"provision": c.candidate.pid, "modality": c.candidate.modality}
-                          for c in certain],
-                "message": f"{action}: " + " / ".join(f"{c.candidate.pid} "
-                                                      f"{c.candidate.modality}" for c in certain)
-                + " with no priority between them"})
+            self._conflict(action, certain, out)
             return
         possible = settle(sure, maybe, combine_modalities)
         needs: set[str] = set()
@@ -346,6 +391,16 @@ class Evaluator:
         out["undetermined"].append({"action": action, "needs": sorted(needs),
                                     "possible": sorted(possible),
                                     "provisions": [c.candidate.pid for c in cands]})
+
+    @staticmethod
+    def _conflict(action: str, certain: list[Survivor], out: dict[str, Any]) -> None:
+        out["conflicts"].append({
+            "action": action,
+            "items": [{"provision": c.candidate.pid, "modality": c.candidate.modality}
+                      for c in certain],
+            "message": f"{action}: " + " / ".join(f"{c.candidate.pid} {c.candidate.modality}"
+                                                  for c in certain)
+            + " with no priority between them"})
 
     def _settled(self, action: str, certain: list[Survivor], final: str,
                  asides: dict[str, list[str]], out: dict[str, Any]) -> None:
@@ -441,7 +496,10 @@ class Evaluator:
     def _explanation(self, run: Run) -> Explanation:
         from rules.interpreter.explain import explanation
 
-        return Explanation.model_validate(explanation(self, run))
+        data = explanation(self, run)
+        built: Explanation = Explanation.trusted(**{**data, "provisions": [
+            _trace_model(trace) for trace in data["provisions"]]})
+        return built
 
     def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
                 presumptions: bool = True) -> ProvisionTrace:
@@ -456,7 +514,33 @@ class Evaluator:
         if presumptions:
             env.update((p.fact, p.value) for p in self.loader.rules.presume(env))
         run = self.run(env, as_of)
-        return ProvisionTrace.model_validate(trace(self, run, index))
+        return _trace_model(trace(self, run, index))
+
+
+def _built(data: dict[str, Any]) -> Decision:
+    """The Decision from the evaluator's plain data, without validating it again: the evaluator
+    builds it from checked rules and a validated case (the models validate what is read from
+    JSON, `Decision.model_validate`)."""
+    decision: Decision = Decision.trusted(
+        as_of=data["as_of"], as_of_source=data["as_of_source"],
+        outcomes=[Outcome.trusted(**o) for o in data["outcomes"]],
+        conclusions=[Conclusion.trusted(**c) for c in data["conclusions"]],
+        conflicts=[Conflict.trusted(
+            **{**c, "items": [ConflictItem.trusted(**i) for i in c["items"]]})
+            for c in data["conflicts"]],
+        presumed=[Presumed.trusted(**p) for p in data.get("presumed", [])],
+        case=data["case"])
+    decision._undetermined = [Undetermined.trusted(**u) for u in data["undetermined"]]
+    return decision
+
+
+def _trace_model(data: dict[str, Any]) -> ProvisionTrace:
+    """A provision's trace as the model, from the explanation's plain data (made by the
+    engine: not validated again)."""
+    trace: ProvisionTrace = ProvisionTrace.trusted(**{**data, "conditions": [
+        ConditionTrace.trusted(**{**c, "on": [TestTrace.trusted(**o) for o in c.get("on", [])]})
+        for c in data["conditions"]]})
+    return trace
 
 
 def _rebuttal(ruleset: RuleSet, presumption: Presumption) -> str:

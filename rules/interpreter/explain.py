@@ -29,6 +29,8 @@ class Traced(Protocol):
 
     def in_force(self, index: int, date: Any) -> Any: ...
 
+    def citations(self, pid: str) -> tuple[str, ...]: ...
+
 
 def _facts(evaluator: Traced, run: Run) -> dict[str, Any]:
     return {path: jsonable(run.env[path]) for path in evaluator.ruleset.facts if path in run.env}
@@ -104,7 +106,7 @@ def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
             "true" if in_force else "false"),
         "conditions": conditions, "failed": failed, "set_aside_by": set_aside_by,
         "needs": sorted(status.needs) if isinstance(status, Unknown) else [],
-        "sources": [s.short for s in provision.sources], "confidence": provision.confidence,
+        "sources": list(evaluator.citations(provision.id)), "confidence": provision.confidence,
         "quote": provision.quote}
 
 

@@ -22,6 +22,22 @@ def expr_text(expr: s.Expr) -> str:
     return _text(expr)
 
 
+def binding(expr: s.Expr) -> int:
+    """How tightly an expression binds (1 `or` ... 8 an atom): a looser operand gets
+    parentheses."""
+    return _level(expr)
+
+
+def wrapped(expr: s.Expr, parent: int, strict: bool = False) -> str:
+    """The expression's text, in parentheses if it binds looser than `parent`."""
+    return _wrap(expr, parent, strict)
+
+
+def level_of(op: str) -> int:
+    """The binding strength of an operator (`and`, `<`, `+` ...)."""
+    return _LEVEL[op]
+
+
 def _level(expr: s.Expr) -> int:
     if isinstance(expr, s.Binary):
         return _LEVEL[expr.op]

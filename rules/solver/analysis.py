@@ -81,12 +81,16 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def minimise(flat: dict[str, Any], holds: Callable[[dict[str, Any]], bool],
-             first: Iterable[str] = ()) -> dict[str, Any]:
+             first: Iterable[str] = (), keep: Iterable[str] = ()) -> dict[str, Any]:
     """Drop every fact the property does not need: try removing each (the facts in `first`
-    first), keep the removal if the property still holds."""
+    first), keep the removal if the property still holds. The facts in `keep` (the governing
+    date: what a reader needs to replay the witness) are never dropped."""
     current = dict(flat)
+    kept = set(keep)
     order = [p for p in first if p in current] + [p for p in current if p not in set(first)]
     for path in order:
+        if path in kept:
+            continue
         trial = {k: v for k, v in current.items() if k != path}
         if holds(trial):
             current = trial
@@ -268,7 +272,23 @@ class Encoder:
         if kind == "enum":
             return fact.type.values[number]
         names = {code: text for text, code in self.texts.items()}
-        return names.get(number, f"example {number}")
+        if number in names:
+            return names[number]
+        from rules.solver.examples import text_example
+
+        return text_example(path, number, self._region(model, path), set(self.texts))
+
+    def _region(self, model: Any, path: str) -> str | None:
+        """The region a witness states, for a realistic district: the `region` enum fact of the
+        same group (`place.region` for `place.district`), else any."""
+        group = path.rsplit(".", 1)[0]
+        candidates = [p for p, f in self.facts.items()
+                      if f.type.kind == "enum" and f.type.enum == "region"]
+        candidates.sort(key=lambda p: not p.startswith(group + "."))
+        if not candidates:
+            return None
+        value = self.value(model, candidates[0])
+        return str(value)
 
     def witness(self, model: Any, paths: Iterable[str] | None = None) -> dict[str, Any]:
         """A case (flat) from a model: every fact, but those the model says are not stated."""
@@ -515,27 +535,87 @@ def _keys(provision: Any) -> frozenset[tuple[str, str]]:
                      else ("conclusion", o.name) for o in provision.outcomes)
 
 
-def plausible(encoder: Encoder, governing: str | None) -> list[Any]:
-    """Preferences for readable witnesses (never used for proofs): other dates fall on or before
-    the governing date, which lies in 2015-2030."""
-    if governing is None or governing not in encoder.vars:
-        return []
-    date = encoder.vars[governing]
-    found = [date.key <= _key(dt.date(2030, 12, 31))]
+def plausible(encoder: Encoder, governing: str | None, ruleset: RuleSet | None = None,
+              as_of: dt.date | None = None) -> list[Any]:
+    """Preferences for readable witnesses, most important first (never used for proofs): the
+    governing date on the `--as-of` date if there is one, else in 2015-2030; other dates (birth
+    dates, earlier sanctions) on or before it; integers within a realistic range: the declared
+    bounds, up to a little above the highest threshold the law compares them with (an age of
+    150 is a legal case, not a readable one)."""
+    found: list[Any] = []
+    if governing is not None and governing in encoder.vars:
+        date = encoder.vars[governing]
+        if as_of is not None:
+            found.append(date.key == _key(as_of))
+        found.append(date.key <= _key(dt.date(2030, 12, 31)))
+        found.append(date.key >= _key(dt.date(2015, 1, 1)))
+        for path, fact in encoder.facts.items():
+            if fact.type.kind == "date" and path != governing:
+                found.append(encoder.vars[path].key <= date.key)
+                if fact.derivation is None and "birth" in path:
+                    found.append(encoder.vars[path].key >= date.key - 1_000_000)  # 100 years
+    thresholds = integer_thresholds(ruleset) if ruleset is not None else {}
     for path, fact in encoder.facts.items():
-        if fact.type.kind == "date" and path != governing:
-            found.append(encoder.vars[path].key <= date.key)
+        if fact.type.kind != "integer":
+            continue
+        low = fact.low if fact.low is not None else 0
+        limits = thresholds.get(path)
+        high = max(limits) + 12 if limits else low + 60
+        if fact.high is not None:
+            high = min(high, fact.high)
+        # not at the very bottom either: halfway to the lowest threshold (a victim of 7, not 0)
+        bottom = low + (min(limits) - low) // 2 if limits and min(limits) > low else low
+        if high >= bottom:
+            found.append(encoder.vars[path] <= high)
+            found.append(encoder.vars[path] >= bottom)
+    return found
+
+
+def integer_thresholds(ruleset: RuleSet) -> dict[str, set[int]]:
+    """For each integer fact, the numbers the rules compare it with (`victim.age < 14`)."""
+    found: dict[str, set[int]] = {}
+    exprs: list[core.Expr] = [d.expr for d in ruleset.definitions.values()]
+    for p in ruleset.provisions:
+        exprs.extend(c.expr for c in p.conditions)
+    while exprs:
+        node = exprs.pop()
+        if isinstance(node, core.Compare):
+            for a, b in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(a, core.FactRef) and isinstance(b, core.Lit) and \
+                        isinstance(b.value, int) and not isinstance(b.value, bool):
+                    found.setdefault(a.path, set()).add(b.value)
+        exprs.extend(core.children(node))
     return found
 
 
 def nicer_model(solver: Any, model: Any, terms: Iterable[Any], preferences: list[Any]) -> Any:
-    """The same query with the preferences added, if that is still satisfiable; else `model`."""
+    """The same query with as many preferences as hold together, the first ones first (all at
+    once if they can; else one by one, keeping each that still leaves the query satisfiable);
+    `model` if none can be added."""
     if not preferences:
         return model
     solver.push()
-    solver.add(*terms, *preferences)
-    better = solver.model() if str(solver.check()) == "sat" else model
+    solver.add(*terms)
+    solver.push()
+    solver.add(*preferences)
+    if str(solver.check()) == "sat":
+        better = solver.model()
+        solver.pop()
+        solver.pop()
+        return better
     solver.pop()
+    better = model
+    depth = 0
+    for preference in preferences:
+        solver.push()
+        solver.add(preference)
+        if str(solver.check()) == "sat":
+            better = solver.model()
+            depth += 1
+        else:
+            solver.pop()
+    for _ in range(depth + 1):
+        solver.pop()
     return better
 
 
@@ -600,7 +680,8 @@ class _Checker:
         self.model = Model(self.encoder, ruleset)
         self.solver = new_solver(self.encoder, self.encoder.derivations(ruleset), timeout_ms)
         self.first = derivation_inputs(ruleset)
-        self.preferences = plausible(self.encoder, ruleset.governing_date)
+        self.keep = [ruleset.governing_date] if ruleset.governing_date else []
+        self.preferences = plausible(self.encoder, ruleset.governing_date, ruleset)
         self.result = Analysis([], [])
 
     def query(self, *terms: Any) -> tuple[str, Any]:
@@ -626,7 +707,7 @@ class _Checker:
             self.result.inconsistencies.append(
                 f"{what}: z3 found the case {nest(flat)} but the evaluator does not confirm it")
             return None
-        return nest(minimise(flat, check, self.first))
+        return nest(minimise(flat, check, self.first, self.keep))
 
     def unknown(self, what: str) -> None:
         self.result.findings.append(Finding("unknown", f"{what}: the solver timed out; "
@@ -738,7 +819,7 @@ class _Checker:
                 self.unknown(f"gaps in {action}")
             if model is None:
                 break
-            what = f"gap: no provision decides {action}"
+            what = f"no provision decides {action}"
             witness = self.confirmed_witness(model, lambda d: d.state(action) == "none",
                                              what)
             if split is None:
