@@ -194,21 +194,6 @@ class BatchPlan:
             stage = [e for e in stage if e.meta.output_name() in wanted]
         return lf.select([*outputs, *stage])
 
-    # ---- summaries ---------------------------------------------------------------------------
-
-    def summary_exprs(self) -> list[pl.Expr]:
-        """One count per (action, status) and (conclusion, status): a single-row frame."""
-        import polars as pl
-        out: list[Expr] = []
-        for name in self.actions:
-            for status in STATUSES:
-                out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
-        for name in self.conclusions:
-            for status in CONCLUSION_STATUSES:
-                out.append((pl.col(f"{name}.status") == status).sum()
-                           .alias(f"{name}.status\0{status}"))
-        return out
-
 
 def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         pl.Expr, list[tuple[pl.Expr, pl.Expr]]]:
