@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.solver.analysis import analyse, nest
+from rules.cases.convert import nest
+from rules.solver.analysis import analyse
 
 PROVISIONS = '''
 provision p_forbid "Forbids reporting"

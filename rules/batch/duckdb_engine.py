@@ -160,7 +160,7 @@ class DuckDBEngine(Engine):
         else:
             counted = results_sql
         names, query = summary_query(self.ruleset, counted, "duckdb")
-        row = self.connection.sql(query).fetchone()
+        row = self.connection.execute(query).fetchone()
         assert row is not None
         counts = count_columns(names, row)
         summary.rows_evaluated = int(counts.pop("__evaluated"))

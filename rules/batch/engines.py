@@ -73,7 +73,7 @@ class Engine(ABC):
         return run_chunks(self.ruleset, self.decide, cases, out, rejects, keep, chunk_rows,
                           provisions, progress)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most engines hold nothing
         """Release what the engine holds (a connection, a session)."""
 
     def __enter__(self) -> Engine:

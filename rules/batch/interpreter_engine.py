@@ -140,16 +140,41 @@ def result_row(decision: Decision, ruleset: RuleSet, provisions: bool = True
         elif u.conclusion:
             row[f"{u.conclusion}.status"] = "undetermined"
     for name, kind in ruleset.conclusions.items():
-        concluded = [c for c in decision.conclusions if c.name == name]
+        concluded = sorted((c for c in decision.conclusions if c.name == name),
+                           key=lambda c: _unit_index(ruleset, name, c.value, c.provisions))
         values = [_typed(c.value, kind.type.kind) for c in concluded]
         if not values:
             continue
         row[name] = values if kind.many else values[0]
         if row[f"{name}.status"] == "none":
             row[f"{name}.status"] = "determined"
-        if provisions:
-            row[f"{name}.provisions"] = [p for c in concluded for p in c.provisions]
+        if provisions:   # in candidate order, as the columnar engines list them
+            order = _provision_order(ruleset)
+            row[f"{name}.provisions"] = sorted({p for c in concluded for p in c.provisions},
+                                               key=order.__getitem__)
     return row
+
+
+def _unit_index(ruleset: RuleSet, name: str, value: Any, provisions: Sequence[str]) -> int:
+    """Where a concluded value comes in the columnar engines' lists: the order of the plan's
+    units (literal values first, by their first candidate; then computed values)."""
+    from rules.language import core
+    from rules.semantics.plan import plan_of
+
+    plan = plan_of(ruleset)
+    for index, unit in enumerate(plan.units[name]):
+        if isinstance(unit.value, core.Lit):
+            if unit.value.value == value:
+                return index
+        elif any(plan.candidates[n].pid in provisions for n in unit.candidates):
+            return index
+    return len(plan.units[name])
+
+
+def _provision_order(ruleset: RuleSet) -> dict[str, int]:
+    order: dict[str, int] = ruleset.derived(
+        "provision_order", lambda r: {p.id: i for i, p in enumerate(r.provisions)})
+    return order
 
 
 def _value(value: Any, ruleset: RuleSet, action: str, param: str) -> Any:

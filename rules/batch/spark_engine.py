@@ -40,17 +40,23 @@ if TYPE_CHECKING:
     from rules.language.ruleset import RuleSet
 
 
-def spark_session(master: str = "local[2]", partitions: int = 2,
+def spark_session(master: str | None = None, partitions: int = 2,
                   config: dict[str, str] | None = None) -> Any:
     """A Spark session (the running one if there is one): quiet, bound to the loopback address
-    when local, `partitions` shuffle partitions."""
+    when local, `partitions` shuffle partitions. Without `master`: the cluster's when the job
+    was started by `spark-submit`, else `local[*]` (every core of this machine)."""
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master).appName("rules batch") \
+    builder = SparkSession.builder
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[*]"
+    if master is not None:
+        builder = builder.master(master)
+    builder = builder.appName("rules batch") \
         .config("spark.sql.shuffle.partitions", str(partitions)) \
         .config("spark.ui.enabled", "false") \
         .config("spark.sql.session.timeZone", "UTC")
-    if master.startswith("local"):
+    if master is not None and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1") \
             .config("spark.driver.bindAddress", "127.0.0.1")
@@ -85,7 +91,7 @@ class SparkEngine(Engine):
     name = "spark"
 
     def __init__(self, ruleset: RuleSet, as_of: dt.date | str | None = None,
-                 master: str = "local[2]", partitions: int = 2, session: Any = None):
+                 master: str | None = None, partitions: int = 2, session: Any = None):
         super().__init__(ruleset, as_of)
         self.session = session if session is not None else spark_session(master, partitions)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language.ruleset import RuleSet
 from rules.solver.analysis import (
     CODE_MODALITY,
@@ -27,7 +28,6 @@ from rules.solver.analysis import (
     Model,
     derivation_inputs,
     minimise,
-    nest,
     new_solver,
     nicer_model,
     plausible,

@@ -89,7 +89,7 @@ def bits(flags: Sequence[exp.Expression]) -> exp.Expression:
         return number(0)
     terms = [exp.Mul(this=cast(paren(f), "INT"), expression=number(1 << i))
              for i, f in enumerate(flags)]
-    total = terms[0]
+    total: exp.Expression = terms[0]
     for term in terms[1:]:
         total = exp.Add(this=total, expression=term)
     return total

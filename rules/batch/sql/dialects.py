@@ -25,9 +25,12 @@ def dialect(name: str) -> Any:
     def try_cast(generator: Any, node: Any) -> str:
         return f"TRY_CAST({generator.sql(node, 'this')} AS {generator.sql(node, 'to')})"
 
+    base: Any = Spark.Generator
+
     class RulesSpark(Spark):
-        class Generator(Spark.Generator):  # type: ignore[name-defined,misc]
-            TRANSFORMS = {**Spark.Generator.TRANSFORMS, exp.TryCast: try_cast}
+        class Generator(base):  # type: ignore[misc]
+            TRANSFORMS = {**base.TRANSFORMS,  # noqa: RUF012 - sqlglot's own
+                          exp.TryCast: try_cast}
 
     if name == "spark":
         return RulesSpark()

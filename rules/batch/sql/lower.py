@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rules.language import core
 
@@ -245,7 +245,7 @@ class SqlLowering(core.Lowering["exp.Expression"]):
     def compare(self, node: core.Compare) -> exp.Expression:
         from sqlglot import exp
 
-        kind: type[exp.Binary] = getattr(exp, COMPARE[node.op])
+        kind: Any = getattr(exp, COMPARE[node.op])
         return paren(kind(this=paren(self.lower(node.left)),
                           expression=paren(self.lower(node.right))))
 
@@ -256,7 +256,7 @@ class SqlLowering(core.Lowering["exp.Expression"]):
         if node.op == "neg":
             return paren(exp.Neg(this=left))
         assert node.right is not None
-        kind: type[exp.Binary] = getattr(exp, ARITH[node.op])
+        kind: Any = getattr(exp, ARITH[node.op])
         return paren(kind(this=left, expression=paren(self.lower(node.right))))
 
     def member(self, node: core.In) -> exp.Expression:

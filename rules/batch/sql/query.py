@@ -64,7 +64,8 @@ class SqlPlan:
                          .from_(exp.to_identifier(ctes[-1][0], quoted=True))))
         return ctes, columns
 
-    def _decision_ctes(self) -> tuple[list[tuple[str, exp.Select]], list[tuple[str, exp.Expression]]]:
+    def _decision_ctes(self) -> tuple[list[tuple[str, exp.Select]],
+                                      list[tuple[str, exp.Expression]]]:
         from sqlglot import exp
 
         ctes, _ = self._checked

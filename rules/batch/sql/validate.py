@@ -14,7 +14,7 @@ only checked for being a known field, as in the polars plan.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rules.batch.sql.lower import (
     SqlLowering,
@@ -265,8 +265,9 @@ def _null(value: exp.Expression) -> exp.Expression:
 def _compare(op: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
     from sqlglot import exp
 
-    kind: type[exp.Binary] = getattr(exp, op)
-    return kind(this=exp.Paren(this=a.copy()), expression=b)
+    kind: Any = getattr(exp, op)
+    result: exp.Expression = kind(this=exp.Paren(this=a.copy()), expression=b)
+    return result
 
 
 __all__ = ["PARSE_ERROR", "REASON", "SOURCE_KINDS", "Validation"]
