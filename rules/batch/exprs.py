@@ -12,12 +12,13 @@ import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rules.cases.read import PARSE_ERROR
 from rules.semantics.combine import ACTION_STATUSES, CONCLUSION_STATUSES, MODALITIES
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["BAD", "CONCLUSION_STATUSES", "MODALITIES", "REASON", "ROW", "STATUSES"]
+__all__ = ["BAD", "CONCLUSION_STATUSES", "MODALITIES", "PARSE_ERROR", "REASON", "ROW", "STATUSES"]
 
 
 STATUSES = ACTION_STATUSES
@@ -126,7 +127,6 @@ def dedupe(exprs: list[pl.Expr]) -> list[pl.Expr]:
     return out
 
 
-PARSE_ERROR = "__parse_error"
 
 def lookup(table: Sequence[str], index: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """`table[index]` per row: a status read from a table the semantics built."""

@@ -85,7 +85,7 @@ def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
                 chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
             offset = result.rows_in + 1
             (old, old_rejects), (new, new_rejects) = (
-                e.decide(chunk, keep, provisions=False, offset=offset, statuses_only=True)
+                e.decide(chunk, keep, provisions=False, offset=offset, statuses_only=False)
                 for e in engines)
             rejects = pl.concat([old_rejects, new_rejects]).unique(ROW, keep="first",
                                                                     maintain_order=True)

@@ -2,7 +2,8 @@
 
 A row of a case table becomes a nested case (`rules.cases.convert.nest`); text cells of boolean
 and integer facts (a CSV gives only text) are read as the columnar engines read them, with the
-same reasons when they cannot be. The decision is then put in the batch result columns
+same reasons when they cannot be, and a fact no rule reads is left out, as every engine leaves it
+unchecked (`DecisionPlan.facts_read`). The decision is then put in the batch result columns
 (`result_row`), so this engine can stand in for any other, slowly, and every other can be
 tested against it. A row the case model rejects is rejected with the interpreter's reason.
 """
@@ -70,6 +71,7 @@ class InterpreterEngine(Engine):
         if row.get(PARSE_ERROR) is not None:
             return {}, [str(row[PARSE_ERROR])]
         facts = self.ruleset.facts
+        read = self.plan.decider.plan.facts_read
         flat: dict[str, Any] = {}
         problems: list[str] = []
         for column, value in row.items():
@@ -77,8 +79,10 @@ class InterpreterEngine(Engine):
                 continue
             fact = facts.get(column)
             if fact is None:
-                flat[column] = value
+                flat[column] = value        # the case model rejects it: an unknown field
                 continue
+            if column not in read:
+                continue                    # decides nothing: not checked (every engine alike)
             try:
                 flat[column] = _cell(fact, value)
             except ValueError as error:

@@ -117,15 +117,20 @@ class BatchPlan:
                  texts: bool = True) -> pl.LazyFrame:
         """Typed fact columns, derived facts, and whether each row is invalid.
 
-        With `texts`, a `__reason` column says why (empty string: the row is valid); without, a
-        boolean `__bad` column only flags it, which is much cheaper: the runner flags all rows,
-        then explains the (few) flagged ones.
+        Only the facts the rules read (`DecisionPlan.facts_read`) are typed and checked: the
+        column of a fact nothing reads decides nothing, so it is neither cast nor validated
+        (every engine does the same). With `texts`, a `__reason` column says why (empty
+        string: the row is valid); without, a boolean `__bad` column only flags it, which is
+        much cheaper: the runner flags all rows, then explains the (few) flagged ones.
         """
         import polars as pl
         schema = lf.collect_schema()
         typed: list[pl.Expr] = []
         problems: list[tuple[pl.Expr, pl.Expr]] = []
+        read = plan_of(self.ruleset).facts_read
         for path, fact in self.ruleset.facts.items():
+            if path not in read:
+                continue
             value, found = _coerce(self, fact, schema.get(path))
             typed.append(value.alias(path))
             problems.extend(found)
@@ -141,6 +146,8 @@ class BatchPlan:
         out = lf.select([*carried, *typed, flag_rows(problems, texts)])
         for fact in plan_of(self.ruleset).derivation_order:
             assert fact.derivation is not None
+            if fact.path not in read:
+                continue
             computed = self.expr(fact.derivation, inline=True).alias(derived_column(fact.path))
             out = out.with_columns(computed).with_columns(*self._derive(fact, texts)) \
                 .drop(derived_column(fact.path))

@@ -32,6 +32,7 @@ from rules.batch.sql.lower import (
     try_cast,
     when,
 )
+from rules.cases.read import PARSE_ERROR
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 REASON = "__reason"
-PARSE_ERROR = "__parse_error"
 _INTEGER = r"^[+-]?[0-9]+$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
