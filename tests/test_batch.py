@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 import rules
 from rules.batch import compile_batch, decide_cases, evaluate_frame, run_batch
 from rules.batch.interpreter_engine import result_row
+from rules.cases import convert
 from rules.cases.generate import generate, write
+from rules.semantics.plan import plan_of
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "bench" / "anchors" / "reference.law"
@@ -57,7 +59,11 @@ def differential(ruleset: rules.RuleSet, cases: list[dict[str, Any]],
     """Where the interpreter and the batch rows disagree (an empty list: they agree)."""
     plan = compile_batch(ruleset, as_of)
     problems: list[str] = []
+    read = plan_of(ruleset).facts_read
     for i, (case, got) in enumerate(zip(cases, batch, strict=True)):
+        # a fact no rule reads decides nothing and no engine checks it (DecisionPlan.facts_read)
+        case = convert.nest({k: v for k, v in convert.flatten(case).items()
+                             if k in read or k not in ruleset.facts})
         try:
             decision = ruleset.evaluate(case, as_of=as_of)
         except rules.CaseError as error:

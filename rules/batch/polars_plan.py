@@ -195,7 +195,7 @@ class BatchPlan:
         lf = self.decider.flag_frame(lf)
         outputs: list[pl.Expr] = [pl.col(c) for c in (ROW, *keep)
                                   if c in lf.collect_schema().names()]
-        stage = self.decider.columns(provisions)
+        stage = self.decider.columns(provisions, lf.collect_schema())
         if statuses_only:
             wanted = {*self.actions, *(f"{c}.status" for c in self.conclusions)}
             stage = [e for e in stage if e.meta.output_name() in wanted]
@@ -222,9 +222,13 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         reasons.append((condition.fill_null(False), pl.concat_str(parts)))
 
     is_text = dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
+    native = False
     if kind == "integer":
         if dtype.is_integer():
-            value = raw.cast(pl.Int64)
+            # kept as it is (Int8 ages stay Int8): comparisons need no wider copy, and the
+            # lowering widens before arithmetic
+            native = dtype != pl.UInt64
+            value = raw if native else raw.cast(pl.Int64)
         elif dtype.is_float():
             integral = raw == raw.floor()
             value = pl.when(integral).then(raw.cast(pl.Int64, strict=False))
@@ -268,7 +272,12 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
             value = pl.lit(None, target)
             bad(given, f"expected one of {', '.join(fact.type.values)}")
     else:
-        if is_text:
+        if isinstance(dtype, pl.Enum):
+            # a categorical column stays categorical; its labels are checked once, here
+            native, value = True, raw
+            if "" in dtype.categories:
+                bad(raw == "", "should have at least 1 character", with_value=False)
+        elif is_text:
             value = raw.cast(pl.String)
             bad(value == "", "should have at least 1 character", with_value=False)
         else:
@@ -278,7 +287,7 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         bad(value < plan._lit(fact.low, fact.type), f"must be at least {fact.low}")
     if fact.high is not None:
         bad(value > plan._lit(fact.high, fact.type), f"must be at most {fact.high}")
-    return value.cast(target), reasons
+    return (value if native else value.cast(target)), reasons
 
 
 def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> BatchPlan:

@@ -62,6 +62,22 @@ class BatchSummary:
                 table = self.actions.setdefault(name, {})
             table[status] = table.get(status, 0) + int(value)
 
+    def merge(self, other: BatchSummary) -> None:
+        """Add another run's counts (a partition decided apart): summaries add up."""
+        self.rows_in += other.rows_in
+        self.rows_evaluated += other.rows_evaluated
+        self.rows_rejected += other.rows_rejected
+        for name, counts in other.actions.items():
+            table = self.actions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for name, counts in other.conclusions.items():
+            table = self.conclusions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for reason, count in other.reject_reasons.items():
+            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + count
+
     def to_dict(self) -> dict[str, Any]:
         return {"rows_in": self.rows_in, "rows_evaluated": self.rows_evaluated,
                 "rows_rejected": self.rows_rejected, "balanced": self.balanced,
