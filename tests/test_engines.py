@@ -164,14 +164,21 @@ def test_partitioned_files_run_apart_and_merged_equal_the_single_run(
     folder_run = engine.run(folder, tmp_path / "folder.parquet", keep=["part"])
     assert folder_run.rows_evaluated == whole.rows_evaluated
     assert folder_run.actions == whole.actions
-    a = pl.read_parquet(tmp_path / "whole.parquet").sort("row")
-    b = pl.read_parquet(tmp_path / "folder.parquet").sort("row")
+    # Spark writes a dataset (a folder with part files): read every engine's output by glob
+    a = read_results(tmp_path / "whole.parquet")
+    b = read_results(tmp_path / "folder.parquet")
     assert a["row"].to_list() == b["row"].to_list()
     for column in ("reconciliation", "qualification", "notify.region"):
         if column in a.columns:
             assert a[column].to_list() == b[column].to_list()
     rejected = pl.read_csv(tmp_path / "whole.rejects.csv")
     assert rejected["row"].to_list() == decided_rows(frame, bill)
+
+
+def read_results(path: Path) -> pl.DataFrame:
+    if path.is_dir():
+        return pl.read_parquet(path / "*.parquet").sort("row")
+    return pl.read_parquet(path).sort("row")
 
 
 def decided_rows(frame: pl.DataFrame, bill: rules.RuleSet) -> list[int]:

@@ -153,15 +153,14 @@ class DuckDBEngine(Engine):
                 columns = ", ".join(f'"{c}"' for c in partition_by)
                 options += f", PARTITION_BY ({columns}), OVERWRITE_OR_IGNORE true"
             target = str(out).replace("'", "''")
-            self.connection.execute(f"COPY ({results_sql}) TO '{target}' ({options})")
+            self.connection.execute(f"COPY ({results_sql}) TO '{target}' ({options})").fetchall()
             source = f"read_parquet('{target}/**/*.parquet', hive_partitioning = true)" \
                 if partition_by else f"read_parquet('{target}')"
             counted = f"SELECT * FROM {source}"
         else:
             counted = results_sql
         names, query = summary_query(self.ruleset, counted, "duckdb")
-        row = self.connection.execute(query).fetchone()
-        assert row is not None
+        row = self.connection.execute(query).fetchall()[0]
         counts = count_columns(names, row)
         summary.rows_evaluated = int(counts.pop("__evaluated"))
         summary.add(counts)
@@ -180,7 +179,7 @@ class DuckDBEngine(Engine):
                 writer.close(rejected.clear())
         if progress is not None:
             progress(rows_in)
-        self.connection.execute("DROP VIEW IF EXISTS __input")
+        self.connection.execute("DROP VIEW IF EXISTS __input").fetchall()
         return finish(self.ruleset, summary)
 
     def _register_parquet(self, cases: Path) -> int:
@@ -203,7 +202,7 @@ class DuckDBEngine(Engine):
             f"* EXCLUDE (filename, file_row_number, __file, __start), "
             f"__start + file_row_number AS \"{ROW}\" "
             f"FROM read_parquet([{listed}], filename = true, file_row_number = true, "
-            f"hive_partitioning = {hive}) JOIN __offsets ON filename = __file")
+            f"hive_partitioning = {hive}) JOIN __offsets ON filename = __file").fetchall()
         return sum(counts)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from rules.batch.exprs import BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
     from rules.language.ruleset import RuleSet
+
+IN_MEMORY: Final = "in-memory"
+
 
 class BatchError(CaseFileError):
     """A problem with a batch input or output (not with one row: those are rejects)."""
@@ -135,17 +138,20 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     import polars as pl
 
     frame = frame.with_row_index(ROW, offset=offset)
-    checked = plan.validate(frame.lazy(), keep, texts=False).collect()
+    # an in-memory table: the in-memory engine (polars 2 streams by default, which costs
+    # more than it saves on a frame already in memory)
+    checked = plan.validate(frame.lazy(), keep, texts=False).collect(engine=IN_MEMORY)
     bad = checked.get_column(BAD)
     if bad.any():
         # Explain only the flagged rows: reason texts cost more than the whole decision.
         rejects = plan.validate(frame.filter(bad).lazy(), keep).select(
-            [ROW, *keep, pl.col(REASON).alias("reason")]).collect()
+            [ROW, *keep, pl.col(REASON).alias("reason")]).collect(engine=IN_MEMORY)
         checked = checked.filter(~pl.col(BAD))
     else:
         rejects = frame.head(0).select([ROW, *keep]).with_columns(
             pl.lit("", pl.String).alias("reason"))
-    results = plan.decide(checked.lazy(), keep, provisions, statuses_only).collect()
+    results = plan.decide(checked.lazy(), keep, provisions, statuses_only) \
+        .collect(engine=IN_MEMORY)
     if results.height + rejects.height != frame.height:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {frame.height} in, {results.height} evaluated, "
                          f"{rejects.height} rejected")

@@ -191,9 +191,11 @@ class SparkEngine(Engine):
         data = reader.parquet(*(str(f.resolve()) for f in files))
         columns = data.columns
         offsets = self.session.createDataFrame(pl.DataFrame(
-            {"__file": [f.resolve().as_uri() for f in files], "__start": starts},
+            {"__file": [str(f.resolve()) for f in files], "__start": starts},
             schema={"__file": pl.String, "__start": pl.Int64}).to_arrow())
-        numbered = data.select("*", F.col("_metadata.file_path").alias("__path"),
+        # `_metadata.file_path` is a URI (`file:/tmp/a%20b.parquet`): back to a local path
+        path = F.url_decode(F.regexp_replace(F.col("_metadata.file_path"), "^file:(//)?", ""))
+        numbered = data.select("*", path.alias("__path"),
                                F.col("_metadata.row_index").alias("__index")) \
             .join(F.broadcast(offsets), F.col("__path") == F.col("__file")) \
             .select(*(F.col(f"`{c}`") for c in columns),
