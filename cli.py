@@ -26,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 RulesOption = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of .law files (default: the bundled bill).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a report.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
 
 
 class UserError(Exception):
@@ -93,6 +95,7 @@ def eval_command(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
     amendment: Annotated[Optional[list[Path]], typer.Option(
         "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
     with user_errors():
@@ -102,7 +105,7 @@ def eval_command(
 
             ruleset = amend_all(ruleset, amendment)
         facts = _read_case(case)
-        decision = ruleset.evaluate(facts, as_of=_date(as_of))
+        decision = ruleset.evaluate(facts, as_of=_date(as_of), presumptions=not strict)
         if report is not None:
             from rules.lawyer.html import write_html
 
@@ -120,7 +123,8 @@ def eval_command(
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                trace = ruleset.why_not(facts, pid, as_of=_date(as_of))
+                trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
+                                        presumptions=not strict)
                 out.print(render_why_not(trace, ruleset, decision))
             return
         out.print(render_decision(decision, ruleset))
@@ -185,6 +189,47 @@ def ask_command(
             write_html(decision, ruleset, report)
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (default: loopback only).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    rules_dir: RulesOption = None,
+    amendment: Annotated[Optional[list[Path]], typer.Option(
+        "--amendment", help="Serve the rules as changed by this amendment file.")] = None,
+    decision_log: Annotated[Optional[Path], typer.Option(
+        "--decision-log", help="Append one JSON line per decision (hashes and outcomes).")
+    ] = None,
+    log_cases: Annotated[bool, typer.Option(
+        "--log-cases", help="Also write each case's facts into the decision log.")] = False,
+    max_body: Annotated[int, typer.Option(
+        "--max-body", help="Largest request body accepted, in bytes (413 beyond).")
+    ] = 256 * 1024,
+    solver_seconds: Annotated[float, typer.Option(
+        "--solver-seconds", help="Hard time limit of a diff or check request.")] = 20.0,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")
+                          ] = False,
+) -> None:
+    """Serve the lawyer's pages and the JSON API v1 (reference at /docs)."""
+    with user_errors():
+        import importlib.util
+
+        if any(importlib.util.find_spec(m) is None for m in ("fastapi", "uvicorn")):
+            raise UserError("rules serve needs the web extra: pip install "
+                            "'kz-child-safety-rules[web]'")
+        if max_body < 1024 or solver_seconds <= 0 or workers < 1:
+            raise UserError("--max-body must be at least 1024, --solver-seconds above 0, "
+                            "--workers at least 1")
+        if log_cases and decision_log is None:
+            raise UserError("--log-cases needs --decision-log FILE")
+        from rules.web.config import ServeConfig
+        from rules.web.serve import serve
+
+        serve(ServeConfig(rules_dir, tuple(amendment or ()), decision_log, log_cases,
+                          max_body, solver_seconds), host, port, workers, access_log)
+
+
 @app.command("verify")
 def verify_command(
     decision_file: Annotated[Path, typer.Argument(
@@ -227,9 +272,9 @@ def check_command(
         analysis = None
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
-            from rules.solver.analysis import analyse
+            from rules.solver.check import check_all
 
-            analysis = analyse(ruleset, gaps or ())
+            analysis = check_all(ruleset, gaps or ())
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
                          "diagnostics": [{"code": d.code, "severity": d.severity,
@@ -416,6 +461,7 @@ def batch_command(
         "--spark-master", help="spark: the master URL (default: local[*], or the one "
         "spark-submit gives).")] = None,
     as_json: JsonOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
     with user_errors():
@@ -430,7 +476,8 @@ def batch_command(
             raise UserError("--partition-by: only the duckdb and spark engines write "
                             "partitioned results")
         options: dict[str, Any] = {"master": spark_master} if engine == "spark" else {}
-        runner = open_engine(engine, _load(rules_dir), _date(as_of), **options)
+        runner = open_engine(engine, _load(rules_dir), _date(as_of),
+                             presumptions=not strict, **options)
         extra: dict[str, Any] = {"partition_by": partition_by} if partition_by else {}
         total = count_rows(cases) if cases.exists() else None
         show = sys.stderr.isatty() and not as_json
@@ -490,7 +537,7 @@ def generate_command(
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
     with user_errors():
-        from rules.cases.generate import write
+        from rules.batch.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")

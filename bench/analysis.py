@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import rules  # noqa: E402
 from rules.batch.impact import diff_corpus_file  # noqa: E402
-from rules.cases.generate import generate  # noqa: E402
+from rules.batch.generate import generate  # noqa: E402
 from rules.drafter.diff import diff  # noqa: E402
 from rules.language.amendments import amend  # noqa: E402
 from rules.solver.analysis import analyse  # noqa: E402

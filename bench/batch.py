@@ -125,7 +125,7 @@ def part_reference(sizes: list[int], reps: int, sample: int) -> list[dict[str, A
 
 def bill_file(n: int, folder: Path) -> Path:
     import rules
-    from rules.cases.generate import write
+    from rules.batch.generate import write
 
     path = folder / f"bill_{n}.parquet"
     if not path.exists():

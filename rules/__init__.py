@@ -18,11 +18,18 @@ Use it like this::
 from __future__ import annotations
 
 import rules.cases
-import rules.interpreter  # noqa: F401  (attaches the interpreter to every RuleSet)
-from rules.cases.model import CaseError
+import rules.interpreter
+import rules.solver  # noqa: F401  (attaches the completion search to every RuleSet)
 from rules.language.loader import bundled_path, check, load, parse
 from rules.language.ruleset import RuleSet
-from rules.language.source import Diagnostic, RulesError, RuleSetError, Span, UnknownProvision
+from rules.language.source import (
+    CaseError,
+    Diagnostic,
+    RulesError,
+    RuleSetError,
+    Span,
+    UnknownProvision,
+)
 from rules.results import (
     Conclusion,
     Conflict,

@@ -65,7 +65,7 @@ provision p_notify "Notify"
   source CC article 3
   confidence confirmed
   in force from 2015-01-01
-  if victim.age < 18 and place.region is known
+  if victim.age < 18
   then require notify(region = place.region)
 """
 
@@ -88,27 +88,28 @@ def test_most_decisive_fact_first_then_ties_by_name(small: rules.RuleSet) -> Non
     session = Session(small)
     first = session.next_question()
     assert first is not None
-    # offence.kind is needed by both undetermined items (reconciliation, qualification);
-    # victim.age and offence.online by one each, so victim.age (by name) comes before the
-    # other.
+    # offence.kind is needed by two undetermined items (reconciliation, qualification), as is
+    # victim.age (reconciliation, notify): the tie goes by name.
     assert first.path == "offence.kind"
     assert first.text.startswith("What was done? [offence.kind]")
     assert "2 open item(s)" in first.text
     session.answer("offence.kind", "battery")
     second = session.next_question()
-    assert second is not None and second.path == "offence.online"
-    session.answer("offence.online", "no")
+    assert second is not None and second.path == "victim.age"
+    session.answer("victim.age", "10")
+    # offence.online and place.region now bear on one item each: by name again
     third = session.next_question()
-    assert third is not None and third.path == "victim.age"
+    assert third is not None and third.path == "offence.online"
 
 
 def test_asks_only_facts_that_can_change_an_outcome(small: rules.RuleSet) -> None:
     session = Session(small)
-    asked = answers(session, {"offence.kind": "murder"})
-    # murder: neither provision on battery can apply, so neither `offence.online` nor the age
-    # is asked; every provision is in force on any date the case may give, so neither is the
-    # date; and `other.unused` is read by no provision.
-    assert asked == ["offence.kind", "place.region"]
+    asked = answers(session, {"offence.kind": "murder", "victim.age": "30"})
+    # murder: neither provision on battery can apply, so `offence.online` is not asked; the
+    # notification needs the region and the age (an adult: the region no longer matters); every
+    # provision is in force on any date the case may give, so the date is not asked; and
+    # `other.unused` is read by no provision.
+    assert asked == ["offence.kind", "place.region", "victim.age"]
     assert session.decision.undetermined == []
 
 
@@ -235,7 +236,8 @@ def test_piped_session_from_empty_case_to_report_and_save(tmp_path: Path) -> Non
     assert "reconciliation: forbidden" in out
     assert "Protections and referrals" in out
     case = json.loads(saved.read_text(encoding="utf-8"))
-    assert case["offence"] == {"date": "2024-07-01", "kind": "battery", "cruelty": False}
+    # cruelty is not asked: the law presumes there was none, and the report says so
+    assert case["offence"] == {"date": "2024-07-01", "kind": "battery"}
     assert case["victim"] == {"age": 10}
     assert case["place"] == {"region": "astana", "district": "Yesil"}
     # the saved case starts a new session: only what was not known is asked again

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 import rules
 from rules.batch import compile_batch, decide_cases, evaluate_frame, run_batch
+from rules.batch.generate import generate, write
 from rules.batch.interpreter_engine import result_row
 from rules.cases import convert
-from rules.cases.generate import generate, write
 from rules.semantics.plan import plan_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ provision t_e "e, improves"
   confidence confirmed
   in force from 2024-06-16
   improves position
-  if offence.kind in {battery, minor_harm} or parties.reconciled is unknown
+  if offence.kind in {battery, minor_harm} or flags.k or not flags.p
   then forbid merged
        conclude qualification = "CC 1"
 

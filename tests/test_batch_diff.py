@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import rules
+from rules.batch.generate import generate
 from rules.batch.impact import diff_corpus_file
-from rules.cases.generate import generate
 from rules.language.amendments import apply_amendment, load_amendment
 
 ROOT = Path(__file__).resolve().parent.parent

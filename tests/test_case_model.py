@@ -20,12 +20,16 @@ def paths(ruleset, case) -> list[str]:
 
 
 def test_empty_case_is_valid_and_all_unknown(semantics):
+    strict = semantics.evaluate({}, presumptions=False)
+    assert strict.explanation.facts == {}
+    # only what the law presumes is filled in, and it says so
     d = semantics.evaluate({})
-    assert d.explanation.facts == {}
+    assert d.explanation.facts == {"flags.p": False}
+    assert d.explanation.presumed == ["flags.p"]
 
 
 def test_nulls_are_unknown(semantics):
-    d = semantics.evaluate({"offence": None, "victim": {"age": None}})
+    d = semantics.evaluate({"offence": None, "victim": {"age": None}}, presumptions=False)
     assert d.explanation.facts == {}
 
 

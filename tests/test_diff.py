@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import rules
 from cli import app
 from rules.batch.impact import diff_corpus_file
-from rules.cases.generate import generate
+from rules.batch.generate import generate
 from rules.drafter.diff import diff, diff_scenarios
 from rules.language.amendments import amend, apply_amendment, parse_amendment
 
@@ -158,13 +158,13 @@ def test_corpus_jsonl_counts_every_row(pair, tmp_path, engine):
 def test_corpus_csv_with_dotted_columns(pair, tmp_path, engine):
     base, amended = pair
     file = tmp_path / "cases.csv"
-    file.write_text("id,offence.date,victim.age,flags.a\n"
+    file.write_text("id,offence.date,victim.age,flags.b\n"
                     "x1,2025-06-01,15,true\n"
                     "x2,2025-06-01,maybe,\n"
                     "x3,2025-06-01,7,maybe\n", encoding="utf-8")
     result = diff_corpus_file(base, amended, file, engine=engine)
     assert result.rows_in == 3 and result.evaluated == 2
-    # flags.a is read by no rule: its value decides nothing and is not checked (x3)
+    # flags.b is read by no rule: its value decides nothing and is not checked (x3)
     assert result.rejected == [(2, "x2", "victim.age: expected an integer, got maybe")]
     assert result.counts[("report", "required", "none")] == 1
 

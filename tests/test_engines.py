@@ -24,7 +24,7 @@ import rules
 from rules.batch.engines import ENGINES, Engine, EngineUnavailable, open_engine
 from rules.batch.impact import diff_corpus_file
 from rules.batch.run import BatchSummary
-from rules.cases.generate import generate
+from rules.batch.generate import generate
 from rules.language.amendments import amend
 
 ROOT = Path(__file__).resolve().parent.parent

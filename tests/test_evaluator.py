@@ -84,16 +84,48 @@ def test_arithmetic_and_comparison_with_unknown_are_unknown(semantics):
     assert not decided(semantics.evaluate(case(flags={"n": 9})), "act_cmp")
 
 
-def test_is_unknown_is_always_known(semantics):
-    d = semantics.evaluate(case())
-    assert d.outcome("act_known").modality == "required"
-    assert not decided(semantics.evaluate(case(parties={"reconciled": False})), "act_known")
+def test_is_known_reads_the_case_file_only_through_an_inference(semantics):
+    # `infer flags.k = true if parties.reconciled is known`: stating the fact settles flags.k
+    assert semantics.evaluate(case(parties={"reconciled": False})).outcome(
+        "act_known").modality == "required"
+    assert undetermined(semantics.evaluate(case()), "act_known")[0].needs == ["flags.k"]
+    # a case stating the opposite of what the law infers contradicts itself
+    with pytest.raises(rules.CaseError) as error:
+        semantics.evaluate(case(parties={"reconciled": True}, flags={"k": False}))
+    assert {p for p, _ in error.value.problems} == {"flags.k", "parties.reconciled"}
 
 
-def test_null_is_unknown_not_false(semantics):
-    d = semantics.evaluate(case(flags={"a": True, "b": None}, parties={"reconciled": None}))
-    assert undetermined(d, "act_and")[0].needs == ["flags.b"]
-    assert d.outcome("act_known").modality == "required"
+def test_is_known_in_a_provision_is_a_located_error(vocabulary_text):
+    text = provision("p", "if parties.reconciled is known\n  then require support")
+    with pytest.raises(rules.RuleSetError) as error:
+        rules.check({"v.law": vocabulary_text, "p.law": text})
+    [diagnostic] = [d for d in error.value.diagnostics if d.code == "known_in_condition"]
+    assert (diagnostic.span.file, diagnostic.span.line) == ("p.law", 5)
+
+
+def test_a_presumed_fact_is_labelled_and_strict_mode_leaves_it_unknown(semantics):
+    decision = semantics.evaluate(case())
+    outcome = decision.outcome("act_presumed")
+    assert outcome is not None and outcome.modality == "required"
+    assert outcome.presumed == ["flags.p"]
+    [presumed] = decision.presumed
+    assert (presumed.fact, presumed.value, presumed.rebuttal) == (
+        "flags.p", False, "flags.p is established")
+    assert presumed.confidence == "secondary" and outcome.confidence == "secondary"
+    strict = semantics.evaluate(case(), presumptions=False)
+    assert undetermined(strict, "act_presumed")[0].needs == ["flags.p"]
+    assert strict.presumed == [] and strict.record.strict
+    # a stated fact always wins, and an outcome that does not rest on it is not labelled
+    stated = semantics.evaluate(case(flags={"p": False}))
+    assert stated.outcome("act_presumed").presumed == [] and stated.presumed == []
+    assert not decided(semantics.evaluate(case(flags={"p": True})), "act_presumed")
+
+
+def test_contradictory_facts_are_a_case_error_naming_both(semantics):
+    with pytest.raises(rules.CaseError) as error:
+        semantics.evaluate(case(flags={"a": True, "p": True}))
+    assert {p for p, _ in error.value.problems} == {"flags.a", "flags.p"}
+    assert "flags.a and flags.p cannot both hold" in str(error.value)
 
 
 @pytest.mark.parametrize("reconciled, expected", [

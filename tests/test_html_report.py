@@ -56,7 +56,8 @@ def page(bill: rules.RuleSet) -> tuple[str, Page]:
 
 def test_sections_in_order(page: tuple[str, Page]) -> None:
     _, parsed = page
-    assert parsed.sections[:3] == ["facts", "answers", "reasons"]
+    assert parsed.sections[0] == "record"          # the record heads the page, under the title
+    assert parsed.sections[1:4] == ["facts", "answers", "reasons"]
     for section in ("undetermined", "citations", "record"):
         assert section in parsed.sections
     assert parsed.sections.index("reasons") < parsed.sections.index("citations")
@@ -74,7 +75,7 @@ def test_self_contained_and_a4(page: tuple[str, Page]) -> None:
 def test_text_is_escaped(page: tuple[str, Page]) -> None:
     html, parsed = page
     assert "<script>" not in html
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co" in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
     assert any("<script>alert('x')</script> & Co" in t for t in parsed.text)
 
 

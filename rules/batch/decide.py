@@ -76,9 +76,10 @@ def _indices(table: Sequence[str], wanted: Sequence[str]) -> list[int]:
 class Decider:
     """Builds the decision columns of one rule set (judged on `as_of`, if given)."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date | None):
+    def __init__(self, ruleset: RuleSet, as_of: dt.date | None, presumptions: bool = True):
         import polars as pl
 
+        self.presumptions = presumptions
         self.ruleset = ruleset
         self.plan = plan_of(ruleset)
         self.as_of = as_of
@@ -128,6 +129,13 @@ class Decider:
     def flag_frame(self, lf: pl.LazyFrame) -> pl.LazyFrame:
         """Definitions, applicability, and the present/certain flags of overridden outcomes."""
         import polars as pl
+
+        from rules.batch.lower import literal
+
+        if self.presumptions and self.ruleset.presumptions:
+            # a fact the case leaves out takes the value the law presumes (rules.cases.inference)
+            lf = lf.with_columns([pl.col(p.fact).fill_null(literal(p.value, self.ruleset.facts[
+                p.fact].type)) for p in self.ruleset.presumptions.values()])
         self.schema = dict(lf.collect_schema())
         governing = self.ruleset.governing_date
         if self.as_of is not None and governing:

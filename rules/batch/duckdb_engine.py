@@ -88,11 +88,11 @@ class DuckDBEngine(Engine):
     name = "duckdb"
 
     def __init__(self, ruleset: RuleSet, as_of: dt.date | str | None = None,
-                 threads: int | None = None, memory_limit: str | None = None,
-                 temp_directory: str | None = None):
+                 presumptions: bool = True, threads: int | None = None,
+                 memory_limit: str | None = None, temp_directory: str | None = None):
         import duckdb
 
-        super().__init__(ruleset, as_of)
+        super().__init__(ruleset, as_of, presumptions)
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
@@ -108,7 +108,7 @@ class DuckDBEngine(Engine):
     def sql_plan(self, sources: dict[str, str], keep: Sequence[str], provisions: bool,
                  statuses_only: bool) -> SqlPlan:
         return SqlPlan(self.ruleset, sources, self.as_of, tuple(keep), provisions,
-                       statuses_only)
+                       statuses_only, presumptions=self.presumptions)
 
     def decide(self, frame: pl.DataFrame, keep: Sequence[str] = (), provisions: bool = True,
                offset: int = 0, statuses_only: bool = False

@@ -47,15 +47,18 @@ def require(module: str, engine: str, extra: str) -> None:
 
 
 class Engine(ABC):
-    """A rule set (judged on `as_of`, if given) prepared for one engine."""
+    """A rule set (judged on `as_of`, if given; with or without presumptions) prepared for
+    one engine."""
 
     name: ClassVar[str]
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date | str | None = None):
+    def __init__(self, ruleset: RuleSet, as_of: dt.date | str | None = None,
+                 presumptions: bool = True):
         from rules.batch.polars_plan import compile_batch
 
         self.ruleset = ruleset
-        self.plan: BatchPlan = compile_batch(ruleset, as_of)   # schema, as_of parsed
+        self.presumptions = presumptions      # False: `--strict`, presumed facts stay unknown
+        self.plan: BatchPlan = compile_batch(ruleset, as_of, presumptions)
         self.as_of = self.plan.as_of
 
     @abstractmethod
@@ -134,27 +137,28 @@ class PolarsEngine(Engine):
 
 
 def open_engine(name: str, ruleset: RuleSet, as_of: dt.date | str | None = None,
-                **options: Any) -> Engine:
+                presumptions: bool = True, **options: Any) -> Engine:
     """The engine `name` (one of `ENGINES`) for a rule set; options go to its constructor
-    (Spark: `master`, `partitions`)."""
+    (DuckDB: `threads`, `memory_limit`, `temp_directory`; Spark: `master`, `partitions`,
+    `session`)."""
     if name == "polars":
-        return PolarsEngine(ruleset, as_of)
+        return PolarsEngine(ruleset, as_of, presumptions)
     if name == "interpreter":
         from rules.batch.interpreter_engine import InterpreterEngine
 
-        return InterpreterEngine(ruleset, as_of)
+        return InterpreterEngine(ruleset, as_of, presumptions)
     if name == "duckdb":
         require("duckdb", "duckdb", "duckdb")
         require("sqlglot", "duckdb", "duckdb")
         from rules.batch.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(ruleset, as_of, **options)
+        return DuckDBEngine(ruleset, as_of, presumptions, **options)
     if name == "spark":
         require("pyspark", "spark", "spark")
         require("sqlglot", "spark", "spark")
         from rules.batch.spark_engine import SparkEngine
 
-        return SparkEngine(ruleset, as_of, **options)
+        return SparkEngine(ruleset, as_of, presumptions, **options)
     raise EngineUnavailable(f"no engine {name!r}; one of {', '.join(ENGINES)}")
 
 

@@ -241,7 +241,8 @@ def table_expr(table: Sequence[Any], flags: Sequence[pl.Expr], leaf: Any,
     def build(indices: list[int], free: tuple[int, ...]) -> pl.Expr:
         values = {table[i] for i in indices}
         if len(values) <= 1:
-            return leaf(table[indices[0]] if indices else table[0])
+            leafed: pl.Expr = leaf(table[indices[0]] if indices else table[0])
+            return leafed
         key = tuple((i, table[i]) for i in indices)
         if key in memo:
             return memo[key]

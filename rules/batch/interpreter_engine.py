@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rules.batch.engines import Engine
 from rules.batch.exprs import ROW
 from rules.cases.convert import nest
-from rules.cases.model import CaseError
 from rules.cases.read import PARSE_ERROR
+from rules.language.source import CaseError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -49,7 +49,8 @@ class InterpreterEngine(Engine):
             case, problems = self.case_of(row, keep)
             if not problems:
                 try:
-                    decision = self.ruleset.evaluate(case, as_of=self.as_of)
+                    decision = self.ruleset.evaluate(case, as_of=self.as_of,
+                                                     presumptions=self.presumptions)
                 except CaseError as error:
                     problems = [str(error)]
             if problems:
@@ -116,44 +117,39 @@ def _cell(fact: Fact, value: Any) -> Any:
 def result_row(decision: Decision, ruleset: RuleSet, provisions: bool = True
                ) -> dict[str, Any]:
     """A decision in the batch result columns: per action its status, arguments and deciding
-    provisions; per conclusion its value(s), status and deciding provisions."""
+    provisions; per conclusion its value(s), status and deciding provisions. Statuses come from
+    `Decision.states` (the one reduction of a decision to per-item states; it asks no solver
+    for the exact possibilities)."""
+    keys = [*(("action", a) for a in ruleset.actions),
+            *(("conclusion", c) for c in ruleset.conclusions)]
+    states = dict(zip(keys, decision.states(keys), strict=True))
     row: dict[str, Any] = {}
     for name, action in ruleset.actions.items():
-        row[name] = "none"
+        row[name] = states[("action", name)]
         for param, _ in action.params:
             row[f"{name}.{param}"] = None
         row[f"{name}.provisions"] = None
-    for name in ruleset.conclusions:
-        row[name] = None
-        row[f"{name}.status"] = "none"
-        row[f"{name}.provisions"] = None
     for outcome in decision.outcomes:
-        row[outcome.action] = outcome.modality
+        if row[outcome.action] != outcome.modality:
+            continue
         for param, value in outcome.args.items():
             row[f"{outcome.action}.{param}"] = _value(value, ruleset, outcome.action, param)
         if provisions:
             row[f"{outcome.action}.provisions"] = list(outcome.provisions)
-    for conflict in decision.conflicts:
-        if conflict.action:
-            row[conflict.action] = "conflict"
-        elif conflict.conclusion:
-            row[f"{conflict.conclusion}.status"] = "conflict"
-    for u in decision.undetermined:
-        if u.action:
-            row[u.action] = "undetermined"
-        elif u.conclusion:
-            row[f"{u.conclusion}.status"] = "undetermined"
+    order = _provision_order(ruleset)
     for name, kind in ruleset.conclusions.items():
         concluded = sorted((c for c in decision.conclusions if c.name == name),
                            key=lambda c: _unit_index(ruleset, name, c.value, c.provisions))
         values = [_typed(c.value, kind.type.kind) for c in concluded]
-        if not values:
-            continue
-        row[name] = values if kind.many else values[0]
-        if row[f"{name}.status"] == "none":
-            row[f"{name}.status"] = "determined"
-        if provisions:   # in candidate order, as the columnar engines list them
-            order = _provision_order(ruleset)
+        state = states[("conclusion", name)]
+        if state in ("undetermined", "conflict"):
+            row[f"{name}.status"] = state
+        else:
+            row[f"{name}.status"] = "determined" if values else "none"
+        decided = bool(values) and (kind.many or row[f"{name}.status"] == "determined")
+        row[name] = (values if kind.many else values[0]) if decided else None
+        row[f"{name}.provisions"] = None
+        if provisions and decided:   # in candidate order, as the columnar engines list them
             row[f"{name}.provisions"] = sorted({p for c in concluded for p in c.provisions},
                                                key=order.__getitem__)
     return row

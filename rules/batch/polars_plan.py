@@ -56,10 +56,11 @@ class BatchPlan:
     as_of: dt.date | None = None
     actions: tuple[str, ...] = ()
     conclusions: tuple[str, ...] = ()
+    presumptions: bool = True
 
     @cached_property
     def decider(self) -> Decider:
-        return Decider(self.ruleset, self.as_of)
+        return Decider(self.ruleset, self.as_of, self.presumptions)
 
     # ---- names and types ---------------------------------------------------------------------
 
@@ -151,7 +152,42 @@ class BatchPlan:
             computed = self.expr(fact.derivation, inline=True).alias(derived_column(fact.path))
             out = out.with_columns(computed).with_columns(*self._derive(fact, texts)) \
                 .drop(derived_column(fact.path))
-        return out
+        return self._infer(out, texts)
+
+    def _infer(self, lf: pl.LazyFrame, texts: bool) -> pl.LazyFrame:
+        """Inferences to their fixpoint, then the rows whose facts contradict each other (an
+        inference against a stated fact or another inference, a broken constraint) flagged,
+        as the interpreter's case loader rejects them (`rules.cases.inference`)."""
+        import polars as pl
+        ruleset = self.ruleset
+        if not ruleset.inferences and not ruleset.constraints:
+            return lf
+        for _ in ruleset.inferences:   # each round sets at least one fact, or nothing changes
+            for inference in ruleset.inferences:
+                condition = self.expr(inference.condition, inline=True).fill_null(False)
+                value = self._lit(inference.value, ruleset.facts[inference.fact].type)
+                lf = lf.with_columns(pl.when(pl.col(inference.fact).is_null() & condition)
+                                     .then(value).otherwise(pl.col(inference.fact))
+                                     .alias(inference.fact))
+        problems: list[tuple[pl.Expr, pl.Expr]] = []
+        for inference in ruleset.inferences:
+            condition = self.expr(inference.condition, inline=True).fill_null(False)
+            value = self._lit(inference.value, ruleset.facts[inference.fact].type)
+            clash = condition & (pl.col(inference.fact) != value).fill_null(False)
+            basis = ", ".join(c.short for c in inference.sources)
+            problems.append((clash, pl.lit(f"{inference.fact}: the facts contradict each "
+                                           f"other ({inference.text}: {basis})")))
+        for constraint in ruleset.constraints:
+            broken = (self.expr(constraint.expr, inline=True) == pl.lit(False)).fill_null(False)
+            first = next(iter(constraint.facts), "(case)")
+            problems.append((broken, pl.lit(f"{first}: the facts contradict each other: "
+                                            f"{constraint.title}")))
+        if texts:
+            merged = join_reasons([pl.col(REASON).replace("", None),
+                                   *[pl.when(c).then(r) for c, r in problems]]).alias(REASON)
+        else:
+            merged = (pl.col(BAD) | any_of([c for c, _ in problems])).alias(BAD)
+        return lf.with_columns(merged)
 
     def _derive(self, fact: Fact, texts: bool) -> list[pl.Expr]:
         import polars as pl
@@ -290,10 +326,12 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
     return (value if native else value.cast(target)), reasons
 
 
-def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None) -> BatchPlan:
-    """Compile a checked rule set for the batch back end (needs polars)."""
+def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None,
+                  presumptions: bool = True) -> BatchPlan:
+    """Compile a checked rule set for the batch back end (needs polars); without
+    `presumptions`, facts the law presumes stay unknown when absent (`--strict`)."""
     from rules.interpreter.evaluator import parse_as_of
 
     require_polars()
     return BatchPlan(ruleset, parse_as_of(as_of), tuple(ruleset.actions),
-                     tuple(ruleset.conclusions))
+                     tuple(ruleset.conclusions), presumptions)

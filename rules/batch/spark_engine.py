@@ -97,14 +97,15 @@ class SparkEngine(Engine):
     name = "spark"
 
     def __init__(self, ruleset: RuleSet, as_of: dt.date | str | None = None,
-                 master: str | None = None, partitions: int = 2, session: Any = None):
-        super().__init__(ruleset, as_of)
+                 presumptions: bool = True, master: str | None = None, partitions: int = 2,
+                 session: Any = None):
+        super().__init__(ruleset, as_of, presumptions)
         self.session = session if session is not None else spark_session(master, partitions)
 
     def sql_plan(self, sources: dict[str, str], keep: Sequence[str], provisions: bool,
                  statuses_only: bool) -> SqlPlan:
         return SqlPlan(self.ruleset, sources, self.as_of, tuple(keep), provisions,
-                       statuses_only)
+                       statuses_only, presumptions=self.presumptions)
 
     def decide(self, frame: pl.DataFrame, keep: Sequence[str] = (), provisions: bool = True,
                offset: int = 0, statuses_only: bool = False

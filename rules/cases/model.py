@@ -15,25 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
+from rules.cases.inference import CaseRules
 from rules.interpreter.closures import Compiler, Env, Unknown
-from rules.language import core
-from rules.language.source import RulesError
+from rules.language.source import CaseError
+from rules.semantics.plan import plan_of
 
 if TYPE_CHECKING:
     from rules.language.ruleset import Fact, RuleSet
-
-
-class CaseError(RulesError):
-    """A case that does not fit the facts' declarations: each problem with its field path."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{path}: {why}" for path, why in problems))
-
-    def render(self) -> str:
-        lines = [f"invalid case: {len(self.problems)} problem(s)"]
-        lines.extend(f"  {path or '(case)'}: {why}" for path, why in self.problems)
-        return "\n".join(lines)
 
 
 def _strict_date(value: Any) -> Any:
@@ -114,10 +102,18 @@ class CaseLoader:
         self.model = case_model_of(ruleset)
         self._paths = [(path, tuple(path.split("."))) for path in ruleset.facts]
         self._derived = [(fact, compiler.compile(fact.derivation))
-                         for fact in _derivation_order(ruleset) if fact.derivation is not None]
+                         for fact in plan_of(ruleset).derivation_order
+                         if fact.derivation is not None]
+        self.rules = CaseRules.of(ruleset, compiler)
 
     def load(self, case: Any) -> tuple[dict[str, Any], Env]:
-        """The case as stated (validated, JSON-ready) and the flat env with derived facts."""
+        """The case as stated (validated, JSON-ready) and the flat env of its facts: stated,
+        derived and inferred."""
+        stated, env, _ = self.load_facts(case)
+        return stated, env
+
+    def load_facts(self, case: Any) -> tuple[dict[str, Any], Env, dict[str, tuple[str, ...]]]:
+        """`load`, and each inferred fact with the stated facts it rests on."""
         if isinstance(case, (str, bytes)):
             try:
                 case = json.loads(case)
@@ -144,7 +140,9 @@ class CaseLoader:
             if node is not None:
                 env[path] = node
         self._derive(env)
-        return stated, env
+        inferred = self.rules.infer(env)
+        self.rules.check(env, inferred)
+        return stated, env, inferred
 
     def _derive(self, env: Env) -> None:
         problems: list[tuple[str, str]] = []
@@ -165,26 +163,6 @@ class CaseLoader:
                 env[fact.path] = value
         if problems:
             raise CaseError(problems)
-
-
-def _derivation_order(ruleset: RuleSet) -> list[Fact]:
-    """Derived facts in an order where each comes after the derived facts it reads."""
-
-    ordered: list[Fact] = []
-    done: set[str] = set()
-
-    def visit(fact: Fact) -> None:
-        if fact.path in done:
-            return
-        done.add(fact.path)
-        if fact.derivation is not None:
-            for dep in sorted(core.fact_paths(fact.derivation)):
-                visit(ruleset.facts[dep])
-        ordered.append(fact)
-
-    for fact in ruleset.facts.values():
-        visit(fact)
-    return ordered
 
 
 def _reason(error: Any) -> str:

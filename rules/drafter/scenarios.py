@@ -14,9 +14,8 @@ from typing import Any
 
 import yaml
 
-from rules.cases.model import CaseError
 from rules.language.ruleset import RuleSet
-from rules.language.source import RulesError
+from rules.language.source import CaseError, RulesError
 from rules.results import Decision
 
 
@@ -33,6 +32,7 @@ class Scenario:
     source: str = ""
     confidence: str = "confirmed"
     as_of: dt.date | None = None
+    strict: bool = False   # decided without presumptions (`rules eval --strict`)
 
 
 @dataclass
@@ -79,7 +79,8 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
                 case=_as_json(item["case"]) or {}, expect=item["expect"] or {},
                 source=str(item.get("source", "")),
                 confidence=str(item.get("confidence", "confirmed")),
-                as_of=dt.date.fromisoformat(str(as_of)) if as_of else None))
+                as_of=dt.date.fromisoformat(str(as_of)) if as_of else None,
+                strict=bool(item.get("strict", False))))
     return scenarios
 
 
@@ -87,7 +88,8 @@ def run_scenario(ruleset: RuleSet, scenario: Scenario) -> ScenarioResult:
     """Evaluate one scenario and compare the decision with what its source says."""
     result = ScenarioResult(scenario)
     try:
-        decision = ruleset.evaluate(scenario.case, as_of=scenario.as_of)
+        decision = ruleset.evaluate(scenario.case, as_of=scenario.as_of,
+                                    presumptions=not scenario.strict)
     except CaseError as error:
         result.failures.append(f"case rejected: {error}")
         return result
@@ -105,58 +107,126 @@ def _cites(value: str, expected: str) -> bool:
 
 def _check(decision: Decision, expect: dict[str, Any], failures: list[str],
            ruleset: RuleSet) -> None:
-    for action, want in (expect.get("outcomes") or {}).items():
+    """Every expectation of a scenario, one checker per key (those not listed are not
+    checked, so a scenario states only what its source supports)."""
+    for key, checker in _CHECKS.items():
+        if expect.get(key):
+            checker(decision, expect[key], failures, ruleset)
+
+
+def _outcomes(decision: Decision, want: dict[str, Any], failures: list[str],
+              ruleset: RuleSet) -> None:
+    for action, state in want.items():
         if action not in ruleset.actions:
             failures.append(f"unknown action `{action}` in the expectation")
-            continue
-        got = decision.state(action)
-        if got != str(want):
-            failures.append(f"{action}: expected {want}, got {got}")
-    for action, args in (expect.get("args") or {}).items():
+        elif decision.state(action) != str(state):
+            failures.append(f"{action}: expected {state}, got {decision.state(action)}")
+
+
+def _args(decision: Decision, want: dict[str, Any], failures: list[str],
+          ruleset: RuleSet) -> None:
+    for action, args in want.items():
         outcome = decision.outcome(action)
-        got_args = outcome.args if outcome else None
-        if got_args != _as_json(args):
-            failures.append(f"{action} args: expected {_as_json(args)}, got {got_args}")
-    for name, want in (expect.get("conclusions") or {}).items():
+        got = outcome.args if outcome else None
+        if got != _as_json(args):
+            failures.append(f"{action} args: expected {_as_json(args)}, got {got}")
+
+
+def _conclusions(decision: Decision, want: dict[str, Any], failures: list[str],
+                 ruleset: RuleSet) -> None:
+    for name, expected in want.items():
         values = [str(v) for v in decision.conclusion_values(name)]
-        wanted = [str(w) for w in (want if isinstance(want, list) else [want])]
+        wanted = [str(w) for w in (expected if isinstance(expected, list) else [expected])]
         missing = [w for w in wanted if not any(_cites(v, w) for v in values)]
         if missing:
             failures.append(f"{name}: expected {', '.join(missing)}, got "
                             f"{', '.join(values) or 'nothing'}")
-    for name, unwanted in (expect.get("absent_conclusions") or {}).items():
+
+
+def _absent(decision: Decision, want: dict[str, Any], failures: list[str],
+            ruleset: RuleSet) -> None:
+    for name, unwanted in want.items():
         values = [str(v) for v in decision.conclusion_values(name)]
         for value in unwanted if isinstance(unwanted, list) else [unwanted]:
             if any(_cites(v, str(value)) for v in values):
                 failures.append(f"{name}: {value} must not be concluded")
-    for name, needs in (expect.get("undetermined") or {}).items():
+
+
+def _undetermined(decision: Decision, want: dict[str, Any], failures: list[str],
+                  ruleset: RuleSet) -> None:
+    for name, needs in want.items():
         entry = next((u for u in decision.undetermined
                       if u.action == name or u.conclusion == name), None)
         if entry is None:
             failures.append(f"{name}: expected undetermined, but it is settled")
-        else:
-            lacking = [n for n in (needs or []) if n not in entry.needs]
-            if lacking:
-                failures.append(f"{name}: expected to need {', '.join(lacking)}, needs "
-                                f"{', '.join(entry.needs)}")
-    for name in expect.get("conflicts") or []:
+            continue
+        lacking = [n for n in (needs or []) if n not in entry.needs]
+        if lacking:
+            failures.append(f"{name}: expected to need {', '.join(lacking)}, needs "
+                            f"{', '.join(entry.needs)}")
+
+
+def _presumed(decision: Decision, want: dict[str, Any], failures: list[str],
+              ruleset: RuleSet) -> None:
+    """Outcomes and conclusions that must rest on presumed facts (and on which)."""
+    for name, facts in want.items():
+        items = [o for o in decision.outcomes if o.action == name] + \
+            [c for c in decision.conclusions if c.name == name]
+        if not items:
+            failures.append(f"{name}: expected a presumed outcome, none is settled")
+            continue
+        got = sorted({f for item in items for f in item.presumed})
+        lacking = [f for f in (facts or []) if f not in got]
+        if not got or lacking:
+            failures.append(f"{name}: expected to rest on the presumed "
+                            f"{', '.join(facts or ['facts'])}, rests on "
+                            f"{', '.join(got) or 'no presumption'}")
+
+
+def _conflicts(decision: Decision, want: list[str], failures: list[str],
+               ruleset: RuleSet) -> None:
+    for name in want:
         if not any(c.action == name or c.conclusion == name for c in decision.conflicts):
             failures.append(f"{name}: expected a conflict, none reported")
-    for key, want_status in (("applies", "applies"), ("not_applies", "does_not_apply")):
-        for pid in expect.get(key) or []:
-            trace = decision.trace(pid)
-            if trace is None:
-                failures.append(f"unknown provision `{pid}` in the expectation")
-            elif key == "not_applies" and trace.status == "applies" and trace.set_aside_by:
-                continue  # set aside by a provision with priority: it does not govern the case
-            elif trace.status != want_status:
-                failures.append(f"{pid}: expected {want_status.replace('_', ' ')}, got "
-                                f"{trace.status.replace('_', ' ')}"
-                                + (f" ({'; '.join(trace.failed)})" if trace.failed else ""))
-    for pid in expect.get("set_aside") or []:
+
+
+def _applies(decision: Decision, want: list[str], failures: list[str],
+             ruleset: RuleSet) -> None:
+    _status(decision, want, "applies", failures)
+
+
+def _not_applies(decision: Decision, want: list[str], failures: list[str],
+                 ruleset: RuleSet) -> None:
+    _status(decision, want, "does_not_apply", failures)
+
+
+def _status(decision: Decision, ids: list[str], status: str, failures: list[str]) -> None:
+    for pid in ids:
+        trace = decision.trace(pid)
+        if trace is None:
+            failures.append(f"unknown provision `{pid}` in the expectation")
+        elif status == "does_not_apply" and trace.status == "applies" and trace.set_aside_by:
+            continue  # set aside by a provision with priority: it does not govern the case
+        elif trace.status != status:
+            failures.append(f"{pid}: expected {status.replace('_', ' ')}, got "
+                            f"{trace.status.replace('_', ' ')}"
+                            + (f" ({'; '.join(trace.failed)})" if trace.failed else ""))
+
+
+def _set_aside(decision: Decision, want: list[str], failures: list[str],
+               ruleset: RuleSet) -> None:
+    for pid in want:
         trace = decision.trace(pid)
         if trace is None or not trace.set_aside_by:
             failures.append(f"{pid}: expected to be set aside")
+
+
+_CHECKS: dict[str, Any] = {
+    "outcomes": _outcomes, "args": _args, "conclusions": _conclusions,
+    "absent_conclusions": _absent, "undetermined": _undetermined, "presumed": _presumed,
+    "conflicts": _conflicts, "applies": _applies, "not_applies": _not_applies,
+    "set_aside": _set_aside,
+}
 
 
 @dataclass

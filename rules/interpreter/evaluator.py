@@ -20,13 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
-from rules.cases.model import CaseError, CaseLoader
+from rules.cases.model import CaseLoader
 from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
 from rules.interpreter.run import Run, Survivor, jsonable
-from rules.language.ruleset import RuleSet
-from rules.results import Decision, Explanation, ProvisionTrace
+from rules.language.ruleset import Presumption, RuleSet
+from rules.language.source import CaseError
+from rules.results import Decision, Explanation, ProvisionTrace, Undetermined
 from rules.semantics.combine import combine_modalities, settle, value_status
 from rules.semantics.plan import Candidate, PythonBools, plan_of
 from rules.version import __version__
@@ -73,10 +75,25 @@ class Evaluator:
 
     # ---- the steps -----------------------------------------------------------------------------
 
-    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
-        stated, env = self.loader.load(case)
-        run = self.run(env, as_of)
-        decision = self._combine(run)
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None,
+                 presumptions: bool = True) -> Decision:
+        """Decide a case. With `presumptions` (the default) a fact the case leaves out takes the
+        value the law presumes for it, and every outcome resting on one says so; without
+        (`--strict`), every fact left out is unknown."""
+        stated, env, inferred = self.loader.load_facts(case)
+        applied = self.loader.rules.presume(env) if presumptions else []
+        facts = dict(env)
+        strict = self.run(env, as_of)
+        if applied:
+            facts.update((p.fact, p.value) for p in applied)
+            run = self.run(facts, as_of)
+            decision = self._combine(run)
+            decision["presumed"] = self._rests_on(decision, self._combine(strict), applied)
+        else:
+            run = strict
+            decision = self._combine(run)
+        run.presumed = [p.fact for p in applied]
+        run.inferred = inferred
         decision["as_of"] = None if isinstance(run.date, Unknown) else run.date
         decision["as_of_source"] = "as_of" if as_of is not None else (
             "unknown" if isinstance(run.date, Unknown) else "offence date")
@@ -86,10 +103,66 @@ class Evaluator:
             "rules_sha256": self.ruleset.fingerprint,
             "case_sha256": hashlib.sha256(case_text.encode()).hexdigest(),
             "engine_version": __version__,
-            "as_of": decision["as_of"]}
+            "as_of": decision["as_of"], "strict": not presumptions}
         result = Decision.model_validate(decision)
         result._explain = lambda: self._explanation(run)
+        if result._undetermined:
+            result._refine = self._refiner(run, stated, parse_as_of(as_of), not presumptions)
         return result
+
+    def _refiner(self, run: Run, stated: dict[str, Any], as_of: dt.date | None,
+                 strict: bool) -> Callable[[list[Undetermined]], list[Undetermined]]:
+        """Work out exactly what each undetermined item can still become (a solver search over
+        the completions of the case, attached by `rules.solver`), when first asked."""
+        known = {path: value for path, value in run.env.items() if path in self.ruleset.facts}
+
+        def refine(items: list[Undetermined]) -> list[Undetermined]:
+            search = self.ruleset.derived("completions")
+            return [search.refine(item, known, stated, as_of, strict) for item in items]
+        return refine
+
+    def _rests_on(self, decision: dict[str, Any], strict: dict[str, Any],
+                  applied: list[Presumption]) -> list[dict[str, Any]]:
+        """Mark the outcomes and conclusions that hold only thanks to presumptions (in strict
+        mode they are undetermined: by soundness they can never be settled otherwise), each
+        with the presumed facts it rests on; the presumptions used, for the decision."""
+        presumed = {p.fact: p for p in applied}
+        settled: set[tuple[str, str, str]] = set()
+        for o in strict["outcomes"]:
+            settled.add(("action", o["action"], json.dumps([o["modality"], o["args"]])))
+        for c in strict["conclusions"]:
+            settled.add(("conclusion", c["name"], json.dumps(c["value"])))
+        needs: dict[tuple[str, str], set[str]] = {}
+        for u in strict["undetermined"]:
+            key = ("action", u["action"]) if u.get("action") else ("conclusion", u["conclusion"])
+            needs.setdefault(key, set()).update(u["needs"])
+        used: set[str] = set()
+        items = [(("action", o["action"]), json.dumps([o["modality"], o["args"]]), o)
+                 for o in decision["outcomes"]]
+        items += [(("conclusion", c["name"]), json.dumps(c["value"]), c)
+                  for c in decision["conclusions"]]
+        for key, shown, item in items:
+            if (*key, shown) in settled:
+                continue
+            facts = sorted(needs.get(key, set()) & presumed.keys()) or sorted(
+                self._read_by(item["provisions"]) & presumed.keys())
+            item["presumed"] = facts
+            used.update(facts)
+            ranks = [_RANK[item["confidence"]], *(_RANK[presumed[f].confidence] for f in facts)]
+            item["confidence"] = _CONFIDENCE[max(ranks)]
+        return [{"fact": f, "value": jsonable(presumed[f].value),
+                 "sources": [c.short for c in presumed[f].sources],
+                 "confidence": presumed[f].confidence,
+                 "rebuttal": presumed[f].rebuttal or _rebuttal(self.ruleset, presumed[f])}
+                for f in sorted(used)]
+
+    def _read_by(self, ids: list[str]) -> set[str]:
+        """The facts the conditions of some provisions read."""
+        found: set[str] = set()
+        for pid in ids:
+            for condition in self.ruleset.provision(pid).conditions:
+                found.update(condition.facts)
+        return found
 
     def run(self, env: Env, as_of: dt.date | str | None = None) -> Run:
         """Applicability and priorities of a loaded case (steps 1 and 2)."""
@@ -370,16 +443,29 @@ class Evaluator:
 
         return Explanation.model_validate(explanation(self, run))
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace:
-        """The full trace of one provision on a case, whether or not the index excluded it."""
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace:
+        """The full trace of one provision on a case, whether or not the index excluded it
+        (with the presumed facts filled in, as `evaluate` decides, unless `presumptions` is
+        False)."""
         from rules.interpreter.explain import trace
 
         self.ruleset.provision(provision_id)  # UnknownProvision if there is none
         index = self._ids.index(provision_id)
         _, env = self.loader.load(case)
+        if presumptions:
+            env.update((p.fact, p.value) for p in self.loader.rules.presume(env))
         run = self.run(env, as_of)
         return ProvisionTrace.model_validate(trace(self, run, index))
+
+
+def _rebuttal(ruleset: RuleSet, presumption: Presumption) -> str:
+    """What would rebut a presumption, when its rule gives no words for it."""
+    fact = ruleset.facts[presumption.fact]
+    about = fact.doc[:1].lower() + fact.doc[1:] if fact.doc else presumption.fact
+    if presumption.value is False:
+        return f"unless it is established: {about}"
+    return f"unless the case establishes otherwise: {about}"
 
 
 def _needs(cands: list[Survivor]) -> list[str]:

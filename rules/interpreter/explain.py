@@ -57,7 +57,9 @@ def explanation(evaluator: Traced, run: Run) -> dict[str, Any]:
             continue
         provisions.append(_trace(evaluator, run, p.index, facts,
                                  sorted(beaten.get(p.provision.id, ()))))
-    return {"facts": facts, "provisions": provisions, "excluded": excluded}
+    return {"facts": facts, "provisions": provisions, "excluded": excluded,
+            "presumed": run.presumed,
+            "inferred": {path: list(grounds) for path, grounds in run.inferred.items()}}
 
 
 def trace(evaluator: Traced, run: Run, index: int) -> dict[str, Any]:

@@ -35,3 +35,5 @@ class Run:
     statuses: list[Any]
     survivors: dict[tuple[str, str], list[Survivor]] = field(default_factory=dict)
     set_aside: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+    presumed: list[str] = field(default_factory=list)
+    inferred: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -24,9 +24,12 @@ from rules.language.ruleset import (
     ConclusionOutcome,
     Condition,
     Confidence,
+    Constraint,
     Definition,
     DeonticOutcome,
     Fact,
+    Inference,
+    Presumption,
     Provision,
     ProvisionOutcome,
     RuleSet,
@@ -79,11 +82,17 @@ class _Checker:
             self._definition(name)
         self._governing(items)
         provisions = self._provisions([i for i in items if isinstance(i, s.Provision)])
+        self._known_only_in_case_rules(provisions)
+        presumptions = self._presumptions([i for i in items if isinstance(i, s.Presumption)])
+        inferences = self._inferences([i for i in items if isinstance(i, s.Inference)])
+        constraints = self._constraints([i for i in items if isinstance(i, s.Constraint)])
+        protections = self._protections([i for i in items if isinstance(i, s.ProtectionsDecl)])
         if self.diagnostics.errors:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
                        self.conclusions, provisions, self.governing, dict(sources),
-                       tuple(self.modules))
+                       tuple(self.modules), presumptions=presumptions, inferences=inferences,
+                       constraints=constraints, protections=protections)
 
     # ---- pass 1: declarations ----------------------------------------------------------------
 
@@ -119,6 +128,8 @@ class _Checker:
                     item.span)
             elif isinstance(item, s.Provision):
                 unique("provision", item.id, item.id_span)
+            elif isinstance(item, s.Constraint):
+                unique("constraint", item.id, item.span)
             elif isinstance(item, s.Amendment):
                 self.diagnostics.error(
                     "amendment_in_rule_set",
@@ -385,6 +396,162 @@ class _Checker:
         value = self._expr(outcome.value, kind.type)
         self._expect(value, kind.type, outcome.value.span, f"conclusion `{kind.name}`")
         return ConclusionOutcome(kind.name, value, outcome.span)
+
+    # ---- pass 5: what the law presumes, infers and rules out about a case's facts ----------
+
+    def _known_only_in_case_rules(self, provisions: tuple[Provision, ...]) -> None:
+        """`is known` / `is unknown` read whether the case states a fact, not what the law says:
+        in a provision or definition they would let a stated fact flip an answer reported as
+        settled. They belong in inferences and constraints, which read the case file."""
+        exprs: list[tuple[core.Expr, str]] = [(d.expr, f"definition `{d.name}`")
+                                               for d in self.definitions.values()]
+        for p in provisions:
+            exprs.extend((c.expr, f"provision `{p.id}`") for c in p.conditions)
+            for o in p.outcomes:
+                if isinstance(o, ConclusionOutcome):
+                    exprs.append((o.value, f"provision `{p.id}`"))
+                else:
+                    exprs.extend((arg, f"provision `{p.id}`") for _, arg in o.args)
+        for expr, owner in exprs:
+            for node in core.walk(expr):
+                if isinstance(node, core.IsKnown):
+                    self.diagnostics.error(
+                        "known_in_condition", f"{owner} asks whether a fact is "
+                        f"{'unknown' if node.negated else 'known'}: a legal condition must not "
+                        "depend on what the case leaves out", node.span,
+                        "say what the law presumes (`presume fact = value`) or infers "
+                        "(`infer fact = value if other is known`) instead")
+
+    def _header(self, clauses: tuple[s.Clause, ...], owner: str, span: Span,
+                allowed: tuple[str, ...]) -> tuple[tuple[Citation, ...], Confidence,
+                                                    dict[str, list[s.Clause]]]:
+        """Sources and confidence of a presumption, inference or constraint."""
+        by_kind: dict[str, list[s.Clause]] = {}
+        for clause in clauses:
+            by_kind.setdefault(clause.kind, []).append(clause)
+        for kind, extra in by_kind.items():
+            if kind != "source" and kind in allowed:
+                for clause in extra[1:]:
+                    self.diagnostics.error("duplicate_clause", f"{owner} has a second "
+                                           f"`{kind}` clause", clause.span)
+        for kind in ("source", "confidence"):
+            if kind not in by_kind:
+                self.diagnostics.error(f"missing_{kind}", f"{owner} has no `{kind}`", span,
+                                       "every presumption, inference and constraint cites its "
+                                       "legal basis and its confidence")
+        sources = tuple(self._citation(c.value) for c in by_kind.get("source", [])
+                        if isinstance(c.value, s.SourceRef))
+        confidence: Confidence = "uncertain"
+        if "confidence" in by_kind:
+            clause = by_kind["confidence"][0]
+            if clause.value in CONFIDENCES:
+                confidence = clause.value
+            else:
+                self.diagnostics.error("bad_confidence", f"unknown confidence `{clause.value}`",
+                                       clause.span, "expected confirmed, secondary or uncertain")
+        return sources, confidence, by_kind
+
+    def _fact_value(self, path: str, value: s.Expr, span: Span, what: str
+                    ) -> tuple[Fact | None, core.Value | None]:
+        """The fact a presumption or inference is about, and its constant value."""
+        fact = self.facts.get(path)
+        if fact is None:
+            self.diagnostics.error("unknown_name", f"{what} is about an unknown fact `{path}`",
+                                   span, did_you_mean(path, self.facts))
+            return None, None
+        if fact.derivation is not None:
+            self.diagnostics.error("derived_fact", f"{what} is about `{path}`, which is computed "
+                                   "from other facts", span, "state it about the facts it is "
+                                   "computed from")
+            return None, None
+        typed = self._expr(value, fact.type)
+        if not isinstance(typed, core.Lit):
+            self.diagnostics.error("not_a_constant", f"{what} gives `{path}` a value that is not "
+                                   "a constant", value.span)
+            return fact, None
+        self._expect(typed, fact.type, value.span, f"the value of `{path}`")
+        if typed.type == fact.type and (
+                (fact.low is not None and typed.value < fact.low)
+                or (fact.high is not None and typed.value > fact.high)):
+            self.diagnostics.error("bad_range", f"{typed.value} is outside the range of `{path}` "
+                                   f"({fact.low}..{fact.high})", value.span)
+        return fact, typed.value
+
+    def _presumptions(self, items: list[s.Presumption]) -> dict[str, Presumption]:
+        found: dict[str, Presumption] = {}
+        for item in items:
+            owner = f"the presumption on `{item.fact}`"
+            sources, confidence, by_kind = self._header(item.clauses, owner, item.span,
+                                                        ("source", "confidence", "quote",
+                                                         "rebuttal"))
+            fact, value = self._fact_value(item.fact, item.value, item.span, "a presumption")
+            if fact is None or value is None:
+                continue
+            if item.fact in found:
+                self.diagnostics.error("duplicate_presumption", f"`{item.fact}` is presumed "
+                                       "twice", item.span,
+                                       f"first presumed at {found[item.fact].span}")
+                continue
+            quote = str(by_kind["quote"][0].value) if "quote" in by_kind else ""
+            rebuttal = str(by_kind["rebuttal"][0].value) if "rebuttal" in by_kind else ""
+            found[item.fact] = Presumption(item.fact, value, sources, confidence, quote,
+                                           rebuttal, item.span)
+        return found
+
+    def _inferences(self, items: list[s.Inference]) -> tuple[Inference, ...]:
+        checked: list[Inference] = []
+        for item in items:
+            owner = f"the inference of `{item.fact}`"
+            sources, confidence, by_kind = self._header(item.clauses, owner, item.span,
+                                                        ("source", "confidence", "if"))
+            fact, value = self._fact_value(item.fact, item.value, item.span, "an inference")
+            conditions = by_kind.get("if", [])
+            if not conditions:
+                self.diagnostics.error("missing_if", f"{owner} has no `if` condition",
+                                       item.span)
+            if fact is None or value is None or not conditions:
+                continue
+            raw = conditions[0].value
+            assert isinstance(raw, (s.IntLit, s.DateLit, s.StrLit, s.BoolLit, s.Ref, s.Call,
+                                    s.Unary, s.Binary, s.Member, s.Known))
+            condition = self._expr(raw, core.BOOLEAN)
+            self._expect(condition, core.BOOLEAN, raw.span, f"the condition of {owner}")
+            reads = tuple(sorted(facts_read(condition, self.definitions, self.facts)))
+            checked.append(Inference(item.fact, value, condition, expr_text(raw), reads,
+                                     sources, confidence, item.span))
+        return self._inference_order(checked)
+
+    @staticmethod
+    def _inference_order(inferences: list[Inference]) -> tuple[Inference, ...]:
+        """Inferences ordered so that one setting a fact comes before those reading it, where
+        they do not read each other (the case loader repeats them until nothing changes)."""
+        setters = {i.fact for i in inferences}
+        return tuple(sorted(inferences, key=lambda i: sum(f in setters for f in i.facts)))
+
+    def _protections(self, items: list[s.ProtectionsDecl]) -> tuple[str, ...]:
+        found: list[str] = []
+        for item in items:
+            for name in item.actions:
+                if name not in self.actions:
+                    self.diagnostics.error("unknown_action", f"unknown action `{name}` among the "
+                                           "protections", item.span,
+                                           did_you_mean(name, self.actions))
+                elif name not in found:
+                    found.append(name)
+        return tuple(found)
+
+    def _constraints(self, items: list[s.Constraint]) -> tuple[Constraint, ...]:
+        checked: list[Constraint] = []
+        for item in items:
+            owner = f"constraint `{item.id}`"
+            sources, confidence, _ = self._header(item.clauses, owner, item.span,
+                                                  ("source", "confidence"))
+            expr = self._expr(item.expr, core.BOOLEAN)
+            self._expect(expr, core.BOOLEAN, item.expr.span, f"{owner}")
+            reads = tuple(sorted(facts_read(expr, self.definitions, self.facts)))
+            checked.append(Constraint(item.id, item.title, expr, expr_text(item.expr), reads,
+                                      sources, confidence, item.span))
+        return tuple(checked)
 
     # ---- expressions ----------------------------------------------------------------------------
 

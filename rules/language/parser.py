@@ -27,7 +27,7 @@ from rules.language import syntax as s
 from rules.language.source import Diagnostic, RuleSetError, Span
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
-              "amendment")
+              "presume", "infer", "constraint", "protections", "amendment")
 _TOP_LEVEL_LINE = re.compile(r"^({})\b".format("|".join(_TOP_LEVEL)))
 
 _WORDS = {
@@ -271,6 +271,9 @@ class _ToSyntax(Transformer[Token, Any]):
         description = next((_unquote(r) for r in rest if isinstance(r, Token)), "")
         return s.ActionDecl(str(name), params, description, self._token_span(name))
 
+    def protections_decl(self, meta: Meta, *names: Token) -> s.ProtectionsDecl:
+        return s.ProtectionsDecl(tuple(str(n) for n in names), self._span(meta))
+
     def params(self, meta: Meta, *params: s.Param) -> tuple[s.Param, ...]:
         return params
 
@@ -351,6 +354,22 @@ class _ToSyntax(Transformer[Token, Any]):
 
     def conclude(self, meta: Meta, name: Token, value: s.Expr) -> s.Conclude:
         return s.Conclude(str(name), value, self._span(meta))
+
+    # -- presumptions, inferences, constraints
+    def presumption(self, meta: Meta, fact: Token, value: s.Expr, *clauses: s.Clause
+                    ) -> s.Presumption:
+        return s.Presumption(str(fact), value, clauses, self._token_span(fact))
+
+    def rebuttal_clause(self, meta: Meta, text: Token) -> s.Clause:
+        return s.Clause("rebuttal", _unquote(text), self._span(meta))
+
+    def inference(self, meta: Meta, fact: Token, value: s.Expr, *clauses: s.Clause
+                  ) -> s.Inference:
+        return s.Inference(str(fact), value, clauses, self._token_span(fact))
+
+    def constraint(self, meta: Meta, name: Token, title: Token, *rest: Any) -> s.Constraint:
+        clauses = tuple(r for r in rest if isinstance(r, s.Clause))
+        return s.Constraint(str(name), _unquote(title), clauses, rest[-1], self._token_span(name))
 
     # -- amendments
     def amendment(self, meta: Meta, name: Token, title: Token, *rest: Any) -> s.Amendment:

@@ -156,6 +156,49 @@ class Provision:
         return self.effect == "improves" or date >= self.start
 
 
+@dataclass(frozen=True, slots=True)
+class Presumption:
+    """A fact the law presumes while it is not established (CPC 19, CC 54(3), ...): a case that
+    leaves the fact out is decided as if it stated `value`, and says so."""
+
+    fact: str
+    value: core.Value
+    sources: tuple[Citation, ...]
+    confidence: Confidence
+    quote: str = ""
+    rebuttal: str = ""
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """A fact the law draws from others: when `condition` holds on the case's stated facts, the
+    fact is `value` (a case stating otherwise contradicts itself)."""
+
+    fact: str
+    value: core.Value
+    condition: core.Expr
+    text: str
+    facts: tuple[str, ...]
+    sources: tuple[Citation, ...]
+    confidence: Confidence
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """Facts that cannot hold together: a case where `expr` is false is rejected, naming them."""
+
+    id: str
+    title: str
+    expr: core.Expr
+    text: str
+    facts: tuple[str, ...]
+    sources: tuple[Citation, ...]
+    confidence: Confidence
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
 def facts_read(expr: core.Expr, definitions: Mapping[str, Definition],
                facts: Mapping[str, Fact], derived: bool = True) -> set[str]:
     """Every fact an expression reads, through definitions and (with `derived`) through the
@@ -194,6 +237,10 @@ class RuleSet:
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     modules: tuple[syntax.Module, ...] = field(default=(), compare=False, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    presumptions: dict[str, Presumption] = field(default_factory=dict)
+    inferences: tuple[Inference, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    protections: tuple[str, ...] = ()
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
@@ -252,23 +299,27 @@ class RuleSet:
         interpreter: Interpreter = self.derived("interpreter")
         return interpreter
 
-    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision:
-        """Decide a case (a dict, JSON text or a case model) under this rule set."""
-        return self.evaluator.evaluate(case, as_of=as_of)
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None,
+                 presumptions: bool = True) -> Decision:
+        """Decide a case (a dict, JSON text or a case model) under this rule set; with
+        `presumptions=False` (`--strict`), facts the law presumes stay unknown when absent."""
+        return self.evaluator.evaluate(case, as_of=as_of, presumptions=presumptions)
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace:
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace:
         """Why one provision did or did not apply to a case: every condition, with its facts."""
-        return self.evaluator.why_not(case, provision_id, as_of=as_of)
+        return self.evaluator.why_not(case, provision_id, as_of=as_of,
+                                      presumptions=presumptions)
 
 
 class Interpreter(Protocol):
     """What `RuleSet.evaluate` and `RuleSet.why_not` call (`rules.interpreter.Evaluator`)."""
 
-    def evaluate(self, case: Any, as_of: dt.date | str | None = None) -> Decision: ...
+    def evaluate(self, case: Any, as_of: dt.date | str | None = None,
+                 presumptions: bool = True) -> Decision: ...
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace: ...
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace: ...
 
 
 _ATTACHED: dict[str, Callable[[RuleSet], Any]] = {}

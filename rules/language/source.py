@@ -101,6 +101,19 @@ class RuleSetError(RulesError):
         return f"{body}\n\n{errors} error(s) found"
 
 
+class CaseError(RulesError):
+    """A case that does not fit the facts' declarations: each problem with its field path."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {why}" for path, why in problems))
+
+    def render(self) -> str:
+        lines = [f"invalid case: {len(self.problems)} problem(s)"]
+        lines.extend(f"  {path or '(case)'}: {why}" for path, why in self.problems)
+        return "\n".join(lines)
+
+
 class UnknownProvision(RulesError, LookupError):
     """No provision has this id (the message carries a did-you-mean hint)."""
 

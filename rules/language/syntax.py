@@ -196,6 +196,15 @@ class ActionDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectionsDecl:
+    """`protections a, b`: actions that protect the child (a presumption may never make one of
+    them less available)."""
+
+    actions: tuple[str, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ConclusionDecl:
     name: str
     type: TypeSpec
@@ -258,7 +267,7 @@ class Clause:
     """One clause before `then`, kept in written order so the checker can spot repeats."""
 
     kind: Literal["source", "confidence", "quote", "in_force", "effect", "overrides", "if",
-                  "unless"]
+                  "unless", "rebuttal"]
     value: object
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
@@ -271,6 +280,40 @@ class Provision:
     outcomes: tuple[Outcome, ...]
     span: Span = field(default=NOWHERE, compare=False, repr=False)
     id_span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+# ---- presumptions, inferences, constraints -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Presumption:
+    """`presume fact = value`: the value the law presumes while the fact is not established."""
+
+    fact: str
+    value: Expr
+    clauses: tuple[Clause, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """`infer fact = value if condition`: a fact the law draws from other facts of the case."""
+
+    fact: str
+    value: Expr
+    clauses: tuple[Clause, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """`constraint id "title" require expr`: facts that contradict each other make a bad case."""
+
+    id: str
+    title: str
+    clauses: tuple[Clause, ...]
+    expr: Expr
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
 
 
 # ---- amendments -----------------------------------------------------------------------------
@@ -319,7 +362,7 @@ class Amendment:
 
 
 Item = Union[ActDecl, EnumDecl, GoverningDate, FactsBlock, Define, ActionDecl, ConclusionDecl,
-             Provision, Amendment]
+             ProtectionsDecl, Provision, Presumption, Inference, Constraint, Amendment]
 
 
 @dataclass(frozen=True, slots=True)

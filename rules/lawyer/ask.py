@@ -22,10 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rules.cases.model import CaseError
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
-from rules.language.source import did_you_mean
+from rules.language.source import CaseError, did_you_mean
 from rules.lawyer.report import label, needed_facts
 from rules.results import Decision
 

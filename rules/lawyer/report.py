@@ -115,10 +115,22 @@ class Item:
     confidence: str
     reasons: tuple[Reason, ...]
     set_aside: tuple[SetAside, ...]
+    presumed: tuple[str, ...] = ()     # presumed facts it rests on
 
     @property
     def mark(self) -> str:
         return _MARK.get(self.confidence, "")
+
+
+@dataclass(frozen=True, slots=True)
+class PresumedLine:
+    """A presumption the decision rests on: the fact, its presumed value, why, what rebuts it."""
+
+    path: str
+    value: str
+    doc: str
+    sources: tuple[str, ...]
+    rebuttal: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +144,19 @@ class NeededFact:
 
 @dataclass(frozen=True, slots=True)
 class UndeterminedLine:
+    """An open item: what it can still become (each with an example of the facts that lead
+    there), what settles it, and, when every possibility means the same, what that is."""
+
     label: str
     possible: tuple[str, ...]
     needs: tuple[str, ...]
     provisions: tuple[str, ...]
+    examples: tuple[tuple[str, str], ...] = ()     # (possibility, the facts that lead there)
+    meaning: str = ""                              # "" when the possibilities differ
+
+    @property
+    def settled_in_effect(self) -> bool:
+        return bool(self.meaning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +184,7 @@ class CaseReport:
     conflicts: tuple[ConflictLine, ...]
     citations: tuple[tuple[str, str, str], ...]     # (provision, short, full), in report order
     record: Mapping[str, str]
+    presumed: tuple[PresumedLine, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -257,10 +279,15 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
             if decision.as_of else "Law applied: the offence date is unknown, so whether each "
             "provision is in force is itself unknown")
     stated = _flatten(decision.case)
+    presumed_paths = set(decision.explanation.presumed)
     facts = tuple(FactLine(path, value_text(value),
                            ruleset.facts[path].doc if path in ruleset.facts else "",
                            path not in stated)
-                  for path, value in decision.explanation.facts.items())
+                  for path, value in decision.explanation.facts.items()
+                  if path not in presumed_paths)
+    presumed = tuple(PresumedLine(p.fact, value_text(p.value),
+                                  ruleset.facts[p.fact].doc if p.fact in ruleset.facts else "",
+                                  tuple(p.sources), p.rebuttal) for p in decision.presumed)
 
     inputs = _derivation_inputs(ruleset)
 
@@ -273,7 +300,7 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
                          key=lambda c: (order.get(c.name, len(order)), c.name))
     qualification = tuple(
         Item(c.name, label(c.name), value_text(c.value), "", c.confidence, reasons(c.provisions),
-             _set_aside(decision, ruleset, c.set_aside, c.provisions))
+             _set_aside(decision, ruleset, c.set_aside, c.provisions), tuple(c.presumed))
         for c in conclusions)
     procedures: list[Item] = []
     protections: list[Item] = []
@@ -282,7 +309,7 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
         if o.args:
             name += f" ({', '.join(f'{k} = {value_text(v)}' for k, v in o.args.items())})"
         item = Item(o.action, name, o.modality, o.modality, o.confidence, reasons(o.provisions),
-                    _set_aside(decision, ruleset, o.set_aside, o.provisions))
+                    _set_aside(decision, ruleset, o.set_aside, o.provisions), tuple(o.presumed))
         (protections if o.action in PROTECTIONS else procedures).append(item)
     sections = (Section("Qualification", qualification),
                 Section("Procedures", tuple(procedures)),
@@ -292,8 +319,10 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
         text = label(u.action or u.conclusion or "")
         if u.conclusion and u.value is not None:
             text += f" = {u.value}"
+        examples = tuple((state, ", ".join(f"{k} = {value_text(v)}" for k, v in facts.items()))
+                         for state, facts in u.examples.items())
         undetermined.append(UndeterminedLine(text, tuple(u.possible), tuple(u.needs),
-                                             tuple(u.provisions)))
+                                             tuple(u.provisions), examples, u.meaning or ""))
     conflicts = tuple(
         ConflictLine(label(c.action or c.conclusion or ""),
                      tuple(f"{i.provision}: {i.modality or value_text(i.value)}"
@@ -314,7 +343,8 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
               "engine_version": decision.record.engine_version,
               "as_of": decision.record.as_of.isoformat() if decision.record.as_of else "unknown"}
     return CaseReport(when, facts, sections, tuple(undetermined),
-                      tuple(needed_facts(decision, ruleset)), conflicts, tuple(citations), record)
+                      tuple(needed_facts(decision, ruleset)), conflicts, tuple(citations), record,
+                      presumed)
 
 
 def _flatten(case: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -350,7 +380,10 @@ def _reason_node(parent: Tree, reason: Reason) -> None:
 
 def _item_tree(item: Item) -> Tree:
     style = _STYLE.get(item.modality, "bold")
-    tree = Tree(Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.confidence)))
+    head = Text.assemble(f"{item.label}: ", (item.value, style), _mark(item.confidence))
+    if item.presumed:
+        head.append(f"  presumed: {', '.join(item.presumed)}", style="cyan")
+    tree = Tree(head)
     for reason in item.reasons:
         _reason_node(tree, reason)
     for aside in item.set_aside:
@@ -368,20 +401,41 @@ def render_report(report: CaseReport) -> RenderableType:
         for f in report.facts:
             _add_row(facts, f.path, f.value + (" (computed)" if f.derived else ""), f.doc)
         parts.append(facts)
+    if report.presumed:
+        table = Table(title="Presumed (the case does not say; the law presumes it until "
+                      "established otherwise)", title_justify="left")
+        for column in ("fact", "presumed", "basis", "rebutted if"):
+            table.add_column(column)
+        for p in report.presumed:
+            _add_row(table, p.path, p.value, "; ".join(p.sources), p.rebuttal)
+        parts.append(table)
     for section in report.sections:
         if not section.items:
             continue
         parts.append(Text(""))
         parts.append(Text(section.title, style="bold underline"))
         parts.extend(_item_tree(item) for item in section.items)
-    if report.undetermined:
+    settled = [u for u in report.undetermined if u.settled_in_effect]
+    open_items = [u for u in report.undetermined if not u.settled_in_effect]
+    if settled:
+        parts.append(Text(""))
+        table = Table(title="Settled in effect: the same whatever the facts not yet known",
+                      title_justify="left")
+        for column in ("item", "in effect", "could formally be"):
+            table.add_column(column)
+        for u in settled:
+            _add_row(table, u.label, u.meaning, " or ".join(u.possible))
+        parts.append(table)
+    if open_items:
         parts.append(Text(""))
         table = Table(title="Undetermined: facts that would settle it", title_justify="left")
-        for column in ("item", "could be", "needs"):
+        for column in ("item", "could be (for example, if)", "needs"):
             table.add_column(column)
-        for u in report.undetermined:
-            _add_row(table, u.label, " or ".join(u.possible), Text(", ".join(u.needs),
-                                                                 style="magenta"))
+        for u in open_items:
+            examples = dict(u.examples)
+            could = "\n".join(f"{state} (if {examples[state]})" if examples.get(state)
+                               else state for state in u.possible)
+            _add_row(table, u.label, could, Text(", ".join(u.needs), style="magenta"))
         parts.append(table)
         needed = Table(title="Facts to find out, most decisive first", title_justify="left")
         for column in ("fact", "meaning", "items"):

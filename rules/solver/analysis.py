@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.cases.convert import nest
-from rules.cases.model import CaseError
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, DeonticOutcome, Fact, RuleSet
+from rules.language.source import CaseError
 from rules.results import Decision
 from rules.semantics.combine import MODALITIES, action_table, value_status
 from rules.semantics.plan import Candidate, plan_of
@@ -106,7 +106,7 @@ def safe_evaluate(ruleset: RuleSet, case: dict[str, Any],
 # ---- the encoder ------------------------------------------------------------------------------
 
 
-class _Date:
+class DateTerm:
     """A date as a calendar triple; `key` (yyyymmdd) orders dates."""
 
     __slots__ = ("d", "m", "y")
@@ -136,6 +136,9 @@ class Encoder:
         self.vars: dict[str, Any] = {}
         self.domain: list[Any] = []
         self.texts: dict[str, int] = {}
+        # `fact is known` (in inferences and constraints only) reads whether a case states the
+        # fact: a free boolean per fact; a witness leaves out a fact whose flag is false
+        self.stated: dict[str, Any] = {}
         for path, fact in self.facts.items():
             self._declare(path, fact)
 
@@ -149,7 +152,7 @@ class Encoder:
             self.vars[path] = z3.Bool(path)
         elif kind == "date":
             y, m, d = z3.Int(path + "#y"), z3.Int(path + "#m"), z3.Int(path + "#d")
-            date = _Date(y, m, d)
+            date = DateTerm(y, m, d)
             self.vars[path] = date
             low = fact.low or DEFAULT_DATES[0]
             high = fact.high or DEFAULT_DATES[1]
@@ -172,13 +175,70 @@ class Encoder:
                 self.domain.append(var >= 0)
 
     def derivations(self, ruleset: RuleSet) -> list[Any]:
-        """Derived facts equal their formula (all inputs are known in a complete case)."""
+        """What makes a case consistent: derived facts equal their formula (all inputs are known
+        in a complete case), what the inferences draw holds, and so do the constraints."""
         constraints = []
         encoder = ExprEncoder(self, ruleset)
         for path, fact in ruleset.facts.items():
             if fact.derivation is not None:
                 constraints.append(self.vars[path] == encoder.expr(fact.derivation))
+        for inference in ruleset.inferences:
+            value = encoder._lit(inference.value, ruleset.facts[inference.fact].type)
+            var = self.vars[inference.fact]
+            equal = var.key == value.key if isinstance(var, DateTerm) else var == value
+            condition = inference.condition
+            if isinstance(condition, core.IsKnown) and not condition.negated and \
+                    isinstance(condition.operand, core.FactRef):
+                # `infer F = v if X is known` (X: the date of an event, F: that it happened):
+                # in a complete case X is stated exactly when the event happened
+                constraints.append(encoder.expr(condition) == equal)
+            else:
+                constraints.append(self.z3.Implies(encoder.expr(condition), equal))
+        for constraint in ruleset.constraints:
+            constraints.append(encoder.expr(constraint.expr))
         return constraints
+
+    def z3_value(self, fact: Fact, value: Any) -> Any:
+        """A fact's value (not a date) as a z3 constant of the fact's variable."""
+        kind = fact.type.kind
+        if kind == "boolean":
+            return self.z3.BoolVal(bool(value))
+        if kind == "enum":
+            return self.z3.IntVal(fact.type.values.index(value))
+        if kind == "integer":
+            return self.z3.IntVal(int(value))
+        return self.z3.IntVal(self.text_code(str(value)))
+
+    def domain_of(self, fact: Fact, var: Any) -> list[Any]:
+        """The declared domain of a fact (not a date), for another variable of its sort."""
+        kind = fact.type.kind
+        if kind == "enum":
+            return [var >= 0, var < len(fact.type.values)]
+        if kind == "integer":
+            return [c for c in (var >= fact.low if fact.low is not None else None,
+                                var <= fact.high if fact.high is not None else None)
+                    if c is not None]
+        if kind == "text":
+            return [var >= 0]
+        return []
+
+    def decode(self, fact: Fact, term: Any) -> Any:
+        """A z3 value (not a date) as the case states it."""
+        kind = fact.type.kind
+        if kind == "boolean":
+            return bool(self.z3.is_true(term))
+        number = term.as_long()
+        if kind == "enum":
+            return fact.type.values[number]
+        if kind == "integer":
+            return number
+        names = {code: text for text, code in self.texts.items()}
+        return names.get(number, f"example {number}")
+
+    def stated_flag(self, path: str) -> Any:
+        if path not in self.stated:
+            self.stated[path] = self.z3.Bool(f"{path}#stated")
+        return self.stated[path]
 
     def value(self, model: Any, path: str) -> Any:
         """The fact's value in a z3 model, as a case states it."""
@@ -200,8 +260,10 @@ class Encoder:
         return names.get(number, f"example {number}")
 
     def witness(self, model: Any, paths: Iterable[str] | None = None) -> dict[str, Any]:
-        """A complete case (flat) from a model."""
-        return {path: self.value(model, path) for path in (paths or self.facts)}
+        """A case (flat) from a model: every fact, but those the model says are not stated."""
+        return {path: self.value(model, path) for path in (paths or self.facts)
+                if path not in self.stated or self.z3.is_true(
+                    model.evaluate(self.stated[path], model_completion=True))}
 
 
 class ExprEncoder(core.Lowering[Any]):
@@ -235,13 +297,16 @@ class ExprEncoder(core.Lowering[Any]):
         return self.z3.And(*operands) if node.op == "and" else self.z3.Or(*operands)
 
     def is_known(self, node: core.IsKnown) -> Any:
-        return self.z3.BoolVal(not node.negated)   # complete cases: every fact is known
+        if not isinstance(node.operand, core.FactRef):
+            return self.z3.BoolVal(not node.negated)
+        flag = self.e.stated_flag(node.operand.path)
+        return self.z3.Not(flag) if node.negated else flag
 
     def member(self, node: core.In) -> Any:
         z3 = self.z3
         operand = self.lower(node.operand)
         values = [self._lit(v, node.operand.type) for v in node.values]
-        if isinstance(operand, _Date):
+        if isinstance(operand, DateTerm):
             found = z3.Or(*[operand.key == v.key for v in values]) if values else \
                 z3.BoolVal(False)
         else:
@@ -250,7 +315,7 @@ class ExprEncoder(core.Lowering[Any]):
 
     def compare(self, node: core.Compare) -> Any:
         left, right = self.lower(node.left), self.lower(node.right)
-        if isinstance(left, _Date):
+        if isinstance(left, DateTerm):
             left, right = left.key, right.key
         return {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
                 "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
@@ -276,7 +341,7 @@ class ExprEncoder(core.Lowering[Any]):
         if type_.kind == "boolean":
             return z3.BoolVal(bool(value))
         if type_.kind == "date":
-            return _Date(z3.IntVal(value.year), z3.IntVal(value.month), z3.IntVal(value.day))
+            return DateTerm(z3.IntVal(value.year), z3.IntVal(value.month), z3.IntVal(value.day))
         if type_.kind == "integer":
             return z3.IntVal(int(value))
         if type_.kind == "enum":
@@ -300,7 +365,7 @@ class Z3Bools:
         return self.z3.Not(term)
 
 
-def _ordinal(z3: Any, date: _Date) -> Any:
+def _ordinal(z3: Any, date: DateTerm) -> Any:
     """Days since 0001-01-01 (as `date.toordinal()`), exact for the Gregorian calendar."""
     y, m, d = date.y, date.m, date.d
     leap = z3.And(y % 4 == 0, z3.Or(y % 100 != 0, y % 400 == 0))

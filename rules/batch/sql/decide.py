@@ -126,14 +126,17 @@ def _coalesce(exprs: Sequence[exp.Expression]) -> exp.Expression:
 class SqlDecider:
     """The decision stages and result columns of one rule set (judged on `as_of`, if given)."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date | None):
+    def __init__(self, ruleset: RuleSet, as_of: dt.date | None, presumptions: bool = True):
         self.ruleset = ruleset
         self.plan = plan_of(ruleset)
         self.as_of = as_of
         governing = ruleset.governing_date
         replace: dict[str, core.Value] = {governing: as_of} \
             if as_of is not None and governing else {}
-        self.lowering = SqlLowering(ruleset, replace=replace)
+        # a fact the case leaves out takes the value the law presumes (rules.cases.inference)
+        presumed = {p.fact: p.value for p in ruleset.presumptions.values()} \
+            if presumptions else {}
+        self.lowering = SqlLowering(ruleset, replace=replace, presumed=presumed)
 
     def expr(self, e: core.Expr) -> exp.Expression:
         return self.lowering.lower(e)

@@ -211,23 +211,31 @@ class SqlLowering(core.Lowering["exp.Expression"]):
     """The SQL expression of a checked expression.
 
     `inline` expands definitions in place (for derived facts, computed before any definition
-    column exists); `replace` reads some facts as constants (`--as-of`: the governing date).
+    column exists); `replace` reads some facts as constants (`--as-of`: the governing date);
+    `presumed` gives facts left unknown the value the law presumes.
     """
 
     def __init__(self, ruleset: RuleSet, inline: bool = False,
                  replace: dict[str, core.Value] | None = None,
-                 definition_column: str = "__def.{}"):
+                 definition_column: str = "__def.{}",
+                 presumed: dict[str, core.Value] | None = None):
         self.ruleset = ruleset
         self.inline = inline
         self.replace = replace or {}
+        self.presumed = presumed or {}
         self.definition_column = definition_column
 
     def lit(self, node: core.Lit) -> exp.Expression:
         return literal(node.value, node.type)
 
     def fact(self, node: core.FactRef) -> exp.Expression:
+        from sqlglot import exp
+
         if node.path in self.replace:
             return literal(self.replace[node.path], node.type)
+        if node.path in self.presumed:
+            return exp.Coalesce(this=col(node.path),
+                                expressions=[literal(self.presumed[node.path], node.type)])
         return col(node.path)
 
     def definition(self, node: core.DefRef) -> exp.Expression:

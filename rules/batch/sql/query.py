@@ -43,6 +43,7 @@ class SqlPlan:
     provisions: bool = True
     statuses_only: bool = False
     reserved: Sequence[str] = field(default=())
+    presumptions: bool = True
 
     @cached_property
     def validation(self) -> Validation:
@@ -59,7 +60,9 @@ class SqlPlan:
         ctes.append(("__typed", exp.select(*(e.as_(n, quoted=True) for n, e in typed))
                      .from_(exp.to_identifier("__input", quoted=True))))
         columns = [n for n, _ in typed]
-        for i, stage in enumerate(self.validation.derived_stages(columns)):
+        stages = [*self.validation.derived_stages(columns),
+                  *self.validation.inference_stages(columns)]
+        for i, stage in enumerate(stages):
             ctes.append((f"__derived{i}", exp.select(*(e.as_(n, quoted=True) for n, e in stage))
                          .from_(exp.to_identifier(ctes[-1][0], quoted=True))))
         return ctes, columns
@@ -73,7 +76,7 @@ class SqlPlan:
         last = ctes[-1][0]
         ctes.append(("__valid", exp.select(exp.Star()).from_(exp.to_identifier(last, quoted=True))
                      .where(exp.EQ(this=col(REASON), expression=text("")))))
-        decider = SqlDecider(self.ruleset, self.as_of)
+        decider = SqlDecider(self.ruleset, self.as_of, self.presumptions)
         helpers, outputs = decider.result_stages(self.provisions, self.statuses_only)
         for i, stage in enumerate([*decider.stages(), *helpers]):
             ctes.append((f"__stage{i}", exp.select(exp.Star(), *(e.as_(n, quoted=True)

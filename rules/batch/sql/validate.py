@@ -206,6 +206,53 @@ class Validation:
             stages.append(self._derive(fact, computed_name, columns))
         return stages
 
+    def inference_stages(self, columns: list[str]) -> list[list[tuple[str, exp.Expression]]]:
+        """Inferences to their fixpoint (a fact left unknown takes the value the law draws when
+        the condition holds on the stated facts: one round per inference, each round setting
+        every inference at once), then the rows whose facts contradict each other flagged, as
+        the polars plan and the interpreter's case loader do (`rules.cases.inference`)."""
+        from sqlglot import exp
+
+        ruleset = self.ruleset
+        if not ruleset.inferences and not ruleset.constraints:
+            return []
+        lowering = SqlLowering(ruleset, inline=True)
+        stages: list[list[tuple[str, exp.Expression]]] = []
+        by_fact: dict[str, list[Any]] = {}
+        for inference in ruleset.inferences:
+            by_fact.setdefault(inference.fact, []).append(inference)
+        for _ in ruleset.inferences:
+            stage: list[tuple[str, exp.Expression]] = []
+            for c in columns:
+                if c in by_fact:
+                    fact = ruleset.facts[c]
+                    branches = [(_and(exp.Is(this=col(c), expression=exp.Null()),
+                                      true_or_false(lowering.lower(i.condition), False)),
+                                 literal(i.value, fact.type)) for i in by_fact[c]]
+                    stage.append((c, cast(when(branches, col(c)), sql_type(fact.type))))
+                else:
+                    stage.append((c, col(c)))
+            stages.append(stage)
+        problems: list[exp.Expression] = []
+        for inference in ruleset.inferences:
+            fact = ruleset.facts[inference.fact]
+            clash = _and(true_or_false(lowering.lower(inference.condition), False),
+                         true_or_false(exp.NEQ(this=col(inference.fact),
+                                               expression=literal(inference.value, fact.type)),
+                                       False))
+            basis = ", ".join(c.short for c in inference.sources)
+            problems.append(when([(clash, text(f"{inference.fact}: the facts contradict each "
+                                              f"other ({inference.text}: {basis})"))]))
+        for constraint in ruleset.constraints:
+            broken = true_or_false(exp.EQ(this=exp.Paren(this=lowering.lower(constraint.expr)),
+                                          expression=literal(False, core.BOOLEAN)), False)
+            first = next(iter(constraint.facts), "(case)")
+            problems.append(when([(broken, text(f"{first}: the facts contradict each other: "
+                                               f"{constraint.title}"))]))
+        reason = concat_ws("; ", [exp.Nullif(this=col(REASON), expression=text("")), *problems])
+        stages.append([(c, reason if c == REASON else col(c)) for c in columns])
+        return stages
+
     def _derive(self, fact: Fact, computed_name: str, columns: list[str]
                 ) -> list[tuple[str, exp.Expression]]:
         from sqlglot import exp

@@ -186,13 +186,60 @@ def generate(ruleset: RuleSet, n: int, seed: int = 0, invalid_share: float = 0.0
                 columns[path] = _date_series(path, _dates(rng, n, cutoffs),
                                              ~_mask(rng, n, 0.10))
     _ages(ruleset, rng, n, offence, offence_known, columns)
-    frame = pl.DataFrame([columns[p] for p in facts if p in columns])
+    frame = _consistent(ruleset, pl.DataFrame([columns[p] for p in facts if p in columns]))
     if invalid_share > 0:
         frame = _corrupt(ruleset, frame, rng, invalid_share)
     elif enum_dtype:
         frame = frame.with_columns([pl.col(p).cast(pl.Enum(list(f.type.values)))
                                     for p, f in facts.items()
                                     if f.type.kind == "enum" and p in frame.columns])
+    return frame
+
+
+def _consistent(ruleset: RuleSet, frame: pl.DataFrame) -> pl.DataFrame:
+    """Leave out the facts that contradict each other in a generated row: the facts a broken
+    constraint reads, and a fact an inference draws otherwise (the inference then sets it)."""
+    import polars as pl
+
+    from rules.batch.lower import PolarsLowering, literal
+
+    lower = PolarsLowering(ruleset, inline=True).lower
+    missing = [pl.lit(None, pl.Null).alias(f) for f in ruleset.facts if f not in frame.columns]
+
+    def inferred(rows: pl.DataFrame) -> pl.DataFrame:
+        probe = rows.with_columns(missing)
+        for _ in ruleset.inferences:
+            for inference in ruleset.inferences:
+                value = literal(inference.value, ruleset.facts[inference.fact].type)
+                probe = probe.with_columns(
+                    pl.when(pl.col(inference.fact).is_null()
+                            & lower(inference.condition).fill_null(False))
+                    .then(value).otherwise(pl.col(inference.fact)).alias(inference.fact))
+        return probe
+
+    for _ in range(len(ruleset.inferences) + 1):
+        probe = inferred(frame)
+        clashes = {}
+        for inference in ruleset.inferences:
+            if inference.fact not in frame.columns:
+                continue
+            value = literal(inference.value, ruleset.facts[inference.fact].type)
+            clash = probe.select(lower(inference.condition).fill_null(False)
+                                 & (pl.col(inference.fact) != value).fill_null(False)).to_series()
+            if clash.any():
+                clashes[inference.fact] = clash
+        if not clashes:
+            break
+        frame = frame.with_columns([pl.when(c).then(None).otherwise(pl.col(f)).alias(f)
+                                    for f, c in clashes.items()])
+    probe = inferred(frame)
+    for constraint in ruleset.constraints:
+        reads = [f for f in constraint.facts if f in frame.columns]
+        broken = probe.select((lower(constraint.expr) == pl.lit(False)).fill_null(False)) \
+            .to_series()
+        if reads and broken.any():
+            frame = frame.with_columns([pl.when(broken).then(None).otherwise(pl.col(f)).alias(f)
+                                        for f in reads])
     return frame
 
 
