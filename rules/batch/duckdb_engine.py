@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rules.batch.engines import Engine
+from rules.batch.engine import Engine
 from rules.batch.exprs import ROW
 from rules.batch.run import (
     DEFAULT_CHUNK_ROWS,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rules.batch.engines import Engine
+from rules.batch.engine import Engine
 from rules.batch.exprs import ROW
 from rules.cases.convert import nest
 from rules.cases.read import PARSE_ERROR

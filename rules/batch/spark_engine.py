@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.batch.duckdb_engine import polars_source_kinds
-from rules.batch.engines import Engine
+from rules.batch.engine import Engine
 from rules.batch.exprs import ROW
 from rules.batch.run import (
     DEFAULT_CHUNK_ROWS,
