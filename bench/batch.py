@@ -92,10 +92,11 @@ def part_reference(sizes: list[int], reps: int, sample: int) -> list[dict[str, A
     engine = open_engine("polars", rules.load(REFERENCE))
     out = []
     for n in sizes:
-        frame = cases.to_polars(cases.generate(n))
+        columns = cases.generate(n)
+        frame = cases.to_polars(columns)
         results, rejects = engine.decide(frame, provisions=False)
         assert rejects.height == 0 and results.height == n, rejects.head()
-        dicts = cases.to_dicts(cases.slice_cols(cases.generate(min(n, sample)), 0, sample))
+        dicts = cases.to_dicts(cases.slice_cols(columns, 0, sample))
         want = [frozenset(python_baseline.decide(c)) for c in dicts]
         got = [our_codes(r) for r in results.head(len(want)).iter_rows(named=True)]
         agree = sum(w == g for w, g in zip(want, got, strict=True))

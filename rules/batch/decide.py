@@ -86,6 +86,8 @@ class Decider:
         self.inline = False
         self.bound: dict[str, pl.Expr] = {}
         self.schema: dict[str, pl.DataType] = {}
+        self._stage_cache: dict[str, list[list[pl.Expr]]] = {}
+        self._column_cache: dict[tuple[bool, str], list[pl.Expr]] = {}
         self.lowering = PolarsLowering(ruleset, definition=self.ref_definition)
         self.status_dtype = pl.Enum(list(ACTION_STATUSES))
         self.conclusion_dtype = pl.Enum(list(CONCLUSION_STATUSES))
@@ -104,15 +106,6 @@ class Decider:
 
     def ref_definition(self, name: str) -> pl.Expr:
         return self.ref(def_column(name))
-
-    def _bind(self, lf: pl.LazyFrame, exprs: dict[str, pl.Expr]) -> pl.LazyFrame:
-        """Compute a stage: keep its expressions (inline) or add them as columns."""
-        if not exprs:
-            return lf
-        if self.inline:
-            self.bound.update(exprs)
-            return lf
-        return lf.with_columns([e.alias(n) for n, e in exprs.items()])
 
     def output_dtype(self, typ: core.Type) -> pl.DataType:
         """The dtype of an argument or conclusion value in the results (enums as text)."""
@@ -142,14 +135,34 @@ class Decider:
             # as the interpreter does: judged as if the governing date were `as_of`, so
             # conditions that read it agree with the in-force windows (derived ages keep theirs)
             lf = lf.with_columns(pl.lit(self.as_of, pl.Date).alias(governing))
+        # the stages depend only on the columns' types: built once per input schema (building
+        # them costs as much as deciding a million cases)
+        key = repr(sorted(self.schema.items(), key=lambda kv: kv[0]))
+        cached = self._stage_cache.get(key)
+        if cached is None:
+            cached = self._stage_cache[key] = self._stages()
+        for stage in cached:
+            lf = lf.with_columns(stage) if stage else lf
+        return lf
+
+    def _stages(self) -> list[list[pl.Expr]]:
+        """The expressions of each stage (definitions by level, windows, applicability,
+        applies / may apply, flags), each stage reading only the columns of earlier ones."""
+        stages: list[list[pl.Expr]] = []
+
+        def bind(exprs: dict[str, pl.Expr]) -> None:
+            self.bound.update(exprs)
+            if not self.inline:
+                stages.append([e.alias(n) for n, e in exprs.items()])
+
         self.bound = {}
         for level in self.plan.definition_levels:
-            lf = self._bind(lf, {def_column(name): self.expr(self.ruleset.definitions[name].expr)
-                                 for name in level})
-        lf = self._bind(lf, self._window_columns())
+            bind({def_column(name): self.expr(self.ruleset.definitions[name].expr)
+                  for name in level})
+        bind(self._window_columns())
         count = len(self.plan.provisions)
-        lf = self._bind(lf, {status_column(i): self._applicability(i) for i in range(count)})
-        lf = self._bind(lf, {
+        bind({status_column(i): self._applicability(i) for i in range(count)})
+        bind({
             # fill_null, not eq_missing: free on a column with no unknowns (the usual case)
             **{applies_column(i): self.ref(status_column(i)).fill_null(False)
                for i in range(count)},
@@ -163,7 +176,8 @@ class Decider:
                 present, certain = self._flags(cand)
                 flags.setdefault(_present_column(cand), present)
                 flags.setdefault(_certain_column(cand), certain)
-        return self._bind(lf, flags)
+        bind(flags)
+        return stages
 
     def _window_columns(self) -> dict[str, pl.Expr]:
         """The in-force test of each distinct window that must read the date (one each)."""
@@ -244,11 +258,16 @@ class Decider:
         categorical column stay categorical (`_text_slot`)."""
         if schema is not None:
             self.schema = dict(schema)
+        key = (provisions, repr(sorted(self.schema.items(), key=lambda kv: kv[0])))
+        cached = self._column_cache.get(key)
+        if cached is not None:
+            return cached
         stage: list[pl.Expr] = []
         for name in self.ruleset.actions:
             stage.extend(self.action_columns(name, provisions))
         for name in self.ruleset.conclusions:
             stage.extend(self.conclusion_columns(name, provisions))
+        self._column_cache[key] = stage
         return stage
 
     def action_columns(self, name: str, provisions: bool) -> list[pl.Expr]:

@@ -138,20 +138,22 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     import polars as pl
 
     frame = frame.with_row_index(ROW, offset=offset)
-    # an in-memory table: the in-memory engine (polars 2 streams by default, which costs
-    # more than it saves on a frame already in memory)
-    checked = plan.validate(frame.lazy(), keep, texts=False).collect(engine=IN_MEMORY)
-    bad = checked.get_column(BAD)
+    # One lazy plan from the frame to the results (validation, decision, the bad-row flag
+    # carried along), on the in-memory engine: polars 2 streams by default, which costs more
+    # than it saves on a frame already in memory. Bad rows are decided too, then dropped.
+    checked = plan.validate(frame.lazy(), keep, texts=False)
+    decided = plan.decide(checked, (*keep, BAD), provisions, statuses_only) \
+        .collect(engine=IN_MEMORY)
+    bad = decided.get_column(BAD)
     if bad.any():
         # Explain only the flagged rows: reason texts cost more than the whole decision.
         rejects = plan.validate(frame.filter(bad).lazy(), keep).select(
             [ROW, *keep, pl.col(REASON).alias("reason")]).collect(engine=IN_MEMORY)
-        checked = checked.filter(~pl.col(BAD))
+        results = decided.filter(~bad).drop(BAD)
     else:
         rejects = frame.head(0).select([ROW, *keep]).with_columns(
             pl.lit("", pl.String).alias("reason"))
-    results = plan.decide(checked.lazy(), keep, provisions, statuses_only) \
-        .collect(engine=IN_MEMORY)
+        results = decided.drop(BAD)
     if results.height + rejects.height != frame.height:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {frame.height} in, {results.height} evaluated, "
                          f"{rejects.height} rejected")

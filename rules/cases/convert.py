@@ -1,8 +1,8 @@
 """Flat and nested cases: the one converter between `{"victim": {"age": 10}}` (a case file, the
 case model) and `{"victim.age": 10}` (a table's columns, the batch engines, the solver).
 
-Dates become ISO text on the way to nested form (what a case file holds); unknown facts (`None`)
-are left out of a nested case, as a case file leaves them out.
+Dates become ISO text on the way to nested form (what a case file holds); an unknown fact stays
+`None` (the case model reads a `None` as a fact left out).
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from typing import Any
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """`{"victim.age": 10}` -> `{"victim": {"age": 10}}`, dates as ISO text, nulls left out.
+    """`{"victim.age": 10}` -> `{"victim": {"age": 10}}`, dates as ISO text.
 
-    >>> nest({"victim.age": 3, "offence.date": dt.date(2024, 7, 1), "flags.a": None})
+    >>> nest({"victim.age": 3, "offence.date": dt.date(2024, 7, 1)})
     {'victim': {'age': 3}, 'offence': {'date': '2024-07-01'}}
     """
     case: dict[str, Any] = {}
     for path, value in flat.items():
-        if value is None:
-            continue
         node = case
         *groups, leaf = path.split(".")
         for group in groups:
