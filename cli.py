@@ -26,6 +26,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 RulesOption = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of .law files (default: the bundled bill).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a report.")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language for people: en, ru or kk (default: RULES_LANG, then the locale, "
+                   "then English).")]
 StrictOption = Annotated[bool, typer.Option(
     "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
 
@@ -35,16 +38,22 @@ class UserError(Exception):
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Map the library's user-facing errors to exit code 2 with their message."""
+def user_errors(lang: Optional[str] = None) -> Iterator[str]:
+    """Speak the user's language inside, and map the library's user-facing errors to exit code 2
+    with their message in that language (an unknown `--lang` is one of them)."""
     from rules import RulesError
+    from rules.i18n import DEFAULT, resolve_lang, using
 
+    chosen = DEFAULT
     try:
-        yield
+        chosen = resolve_lang(lang)
+        with using(chosen):
+            yield chosen
     except (RulesError, UserError) as error:
-        render = getattr(error, "render", None)
-        message = render() if callable(render) else str(error)
-        typer.echo(message, err=True)
+        from rules.i18n.diagnostics import render_error
+
+        with using(chosen):
+            typer.echo(render_error(error, chosen), err=True)
         raise typer.Exit(2) from None
 
 
@@ -95,10 +104,14 @@ def eval_command(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
     amendment: Annotated[Optional[list[Path]], typer.Option(
         "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    labels: Annotated[Optional[str], typer.Option(
+        "--labels", help="With --json: add the labels of every id in this language (en, ru, "
+                         "kk).")] = None,
     strict: StrictOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
-    with user_errors():
+    with user_errors(lang) as lang:
         ruleset = _load(rules_dir)
         if amendment:
             from rules.language.amendments import amend_all
@@ -109,9 +122,16 @@ def eval_command(
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
         if as_json:
-            typer.echo(decision.model_dump_json(indent=2))
+            if labels is None:
+                typer.echo(decision.model_dump_json(indent=2))
+            else:
+                from rules.i18n.labelled import decision_labels
+
+                data = decision.model_dump(mode="json")
+                data["labels"] = decision_labels(decision, ruleset, labels)
+                _print_json(data)
             return
         from rules.lawyer.report import console, render_decision, render_why_not
 
@@ -125,24 +145,25 @@ def eval_command(
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
                 trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
                                         presumptions=not strict)
-                out.print(render_why_not(trace, ruleset, decision))
+                out.print(render_why_not(trace, ruleset, decision, lang))
             return
-        out.print(render_decision(decision, ruleset))
+        out.print(render_decision(decision, ruleset, lang))
 
 
 @app.command("explain")
 def explain_command(
     provision: Annotated[str, typer.Argument(help="The provision's id, e.g. cc_68_1_release.")],
     rules_dir: RulesOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Show a provision: its text, source, confidence, in-force period, priorities, conditions."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.language.source import UnknownProvision
         from rules.lawyer.describe import describe, render_description
         from rules.lawyer.report import console
 
         try:
-            description = describe(_load(rules_dir), provision)
+            description = describe(_load(rules_dir), provision, lang)
         except UnknownProvision as error:
             raise UserError(str(error)) from None
         console().print(render_description(description))
@@ -157,9 +178,10 @@ def ask_command(
         "--save", help="Save the completed case (JSON) to this file.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Ask only for the facts that can still change an outcome, then print the report."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.lawyer.ask import Session, run_session
         from rules.lawyer.report import console, render_decision, write_atomic
 
@@ -169,24 +191,40 @@ def ask_command(
             if target is not None and not target.parent.is_dir():
                 raise UserError(f"{target}: the folder {target.parent} does not exist")
         ruleset = _load(rules_dir)
-        session = Session(ruleset, _read_case(case) if case is not None else None)
+        session = Session(ruleset, _read_case(case) if case is not None else None, lang=lang)
+        read: Any = input
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from rules.lawyer.terminal import terminal_reader
+
+            read = terminal_reader(session)
         try:
-            decision = run_session(session, read=input, write=typer.echo,
+            decision = run_session(session, read=read, write=typer.echo,
                                    echo=not sys.stdin.isatty())
         except (EOFError, KeyboardInterrupt) as stop:
+            from rules.i18n import translator
+
+            tr = translator(lang)
             interrupted = isinstance(stop, KeyboardInterrupt)
-            why = "interrupted" if interrupted else "ended: no more input"
-            typer.echo(f"\nsession {why} after {len(session.asked)} answer(s); nothing saved.",
-                       err=True)
+            count = len(session.asked)
+            why = (tr.ngettext("session interrupted after {n} answer; nothing saved.",
+                               "session interrupted after {n} answers; nothing saved.", count)
+                   if interrupted else
+                   tr.ngettext("session ended: no more input after {n} answer; nothing saved.",
+                               "session ended: no more input after {n} answers; nothing saved.",
+                               count))
+            typer.echo("\n" + why.format(n=count), err=True)
             raise typer.Exit(130 if interrupted else 1) from None
-        console().print(render_decision(decision, ruleset))
+        console().print(render_decision(decision, ruleset, lang))
         if save is not None:
+            from rules.i18n import translator
+
             write_atomic(save, json.dumps(decision.case, ensure_ascii=False, indent=2) + "\n")
-            typer.echo(f"Saved the case to {save}.", err=True)
+            typer.echo(translator(lang).gettext("Saved the case to {path}.").format(path=save),
+                       err=True)
         if report is not None:
             from rules.lawyer.html import write_html
 
-            write_html(decision, ruleset, report)
+            write_html(decision, ruleset, report, lang=lang)
 
 
 @app.command("serve")
@@ -236,17 +274,18 @@ def verify_command(
         metavar="DECISION", help="A decision saved with `rules eval --json` ('-' for stdin).")],
     rules_dir: RulesOption = None,
     as_json: JsonOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Re-run a saved decision: did the rule set change, do its outcomes still hold? Exit 0 if
     they do, 1 if not, 2 on bad input."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.lawyer.verify import render_verification, verify
 
         result = verify(_read_case(decision_file), _load(rules_dir))
         if as_json:
             _print_json(result.as_json())
         else:
-            typer.echo(render_verification(result))
+            typer.echo(render_verification(result, lang))
         if not result.holds:
             raise typer.Exit(1)
 
@@ -260,10 +299,11 @@ def check_command(
     ] = False,
     gaps: Annotated[Optional[list[str]], typer.Option(
         "--gaps", help="Also list cases where no provision decides this action.")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Parse and check a rule set; report every problem with its place. After a clean check,
     z3 looks for conflicts, dead provisions and overrides that never bite, with witness cases."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.language.loader import bundled_path, diagnose, read_sources
         from rules.language.source import RuleSetError
 
@@ -275,8 +315,18 @@ def check_command(
             from rules.solver.check import check_all
 
             analysis = check_all(ruleset, gaps or ())
+        from rules.i18n import translator
+        from rules.i18n.diagnostics import render_diagnostic
+        from rules.language.label_check import coverage
+
+        tr = translator(lang)
+        _ = tr.gettext
+        covered = coverage(ruleset) if ruleset is not None else []
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
+                         "labels": [{"lang": c.lang, "total": c.total, "present": c.present,
+                                     "gaps": list(c.gaps), "missing": list(c.missing)}
+                                    for c in covered],
                          "diagnostics": [{"code": d.code, "severity": d.severity,
                                           "message": d.message, "file": d.span.file,
                                           "line": d.span.line, "column": d.span.column,
@@ -288,15 +338,35 @@ def check_command(
             raise typer.Exit(2)
         if not as_json:
             for diagnostic in diagnostics:
-                typer.echo(diagnostic.render(sources), err=True)
+                typer.echo(render_diagnostic(diagnostic, sources, tr.lang), err=True)
             assert ruleset is not None
-            typer.echo(f"ok: {len(ruleset.provisions)} provisions, {len(ruleset.facts)} facts, "
-                       f"{len(ruleset.actions)} actions, {len(sources)} files; "
-                       f"{len(diagnostics)} warning(s)")
+            typer.echo(_("ok: {provisions} provisions, {facts} facts, {actions} actions, {files} "
+                         "files; {warnings} warning(s)").format(
+                provisions=len(ruleset.provisions), facts=len(ruleset.facts),
+                actions=len(ruleset.actions), files=len(sources), warnings=len(diagnostics)))
+            typer.echo(_("labels: {coverage}").format(coverage="; ".join(
+                _coverage_text(c, tr) for c in covered)))
+            for c in covered:
+                if c.missing:
+                    shown = ", ".join(c.missing[:8]) + (", ..." if len(c.missing) > 8 else "")
+                    typer.echo("  " + _("{lang} missing: {keys}").format(lang=c.lang,
+                                                                         keys=shown))
             if analysis is not None:
                 from rules.solver.analysis import render_analysis
 
                 typer.echo("\n".join(render_analysis(analysis)))
+
+
+def _coverage_text(c: Any, tr: Any) -> str:
+    """`kk: 393/396 labels (3 known gaps)` in the user's language."""
+    text = tr.gettext("{lang}: {present}/{total} labels").format(lang=c.lang, present=c.present,
+                                                                 total=c.total)
+    if c.gaps:
+        text += " " + tr.ngettext("({n} known gap)", "({n} known gaps)", len(c.gaps)).format(
+            n=len(c.gaps))
+    if c.missing:
+        text += ", " + tr.gettext("{n} missing").format(n=len(c.missing))
+    return str(text)
 
 
 @app.command("diff")
@@ -323,10 +393,11 @@ def diff_command(
     interpreter: Annotated[bool, typer.Option(
         "--interpreter", help="The same as --engine interpreter: case by case, with the "
         "reference interpreter.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """What an amendment changes: per action and conclusion, a proof of no change or the
     transitions with witness cases; broken scenarios; the effect on a corpus."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.drafter.diff import diff, diff_scenarios, render_diff
         from rules.language.amendments import apply_amendment, load_amendment
 
@@ -350,18 +421,23 @@ def diff_command(
                 **({"corpus": corpus.to_json()} if corpus is not None else {})})
             return
         from rules.drafter.diff import corpus_table
+        from rules.i18n import translator
         from rules.lawyer.report import console
 
-        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}")))
-        typer.echo(f"scenarios: {ran} run, {len(broken)} broken by the amendment"
-                   + (f" ({already} already failing before it)" if already else ""))
+        tr = translator(lang)
+        typer.echo("\n".join(render_diff(report, f"{parsed.id}: {parsed.amendment.title}", lang)))
+        typer.echo(tr.gettext("scenarios: {ran} run, {broken} broken by the amendment").format(
+            ran=ran, broken=len(broken))
+            + (" " + tr.gettext("({n} already failing before it)").format(n=already)
+               if already else ""))
         for b in broken:
-            typer.echo(f"  BROKEN {b.name} ({b.file})")
+            typer.echo("  " + tr.gettext("BROKEN {name} ({file})").format(name=b.name,
+                                                                          file=b.file))
             for failure in b.failures:
                 typer.echo(f"     {failure}")
         if corpus is not None:
             out = console()
-            for renderable in corpus_table(corpus):
+            for renderable in corpus_table(corpus, lang=lang):
                 out.print(renderable, markup=False)
 
 
@@ -394,9 +470,10 @@ def test_command(
     path: Annotated[Optional[Path], typer.Argument(help="Folder of scenario YAML files.")] = None,
     rules_dir: RulesOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every scenario.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Run the scenario tests and report coverage by provision."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rich.table import Table
 
         from rules.drafter.scenarios import run_scenarios
@@ -408,17 +485,22 @@ def test_command(
             raise UserError(f"{folder}: no such scenario folder")
         report = run_scenarios(ruleset, folder)
         out = console()
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        _ = tr.gettext
+        passed_word, failed_word = _("pass"), _("FAIL")
         for result in report.results:
             if verbose or not result.passed:
-                mark = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+                mark = f"[green]{passed_word}[/]" if result.passed else f"[red]{failed_word}[/]"
                 out.print(f"{mark} {result.scenario.name} [dim]({result.scenario.source})[/]")
                 for failure in result.failures:
                     out.print(f"     {failure}", markup=False)
         coverage = report.coverage
-        table = Table(title="Coverage by provision (scenarios where it applies)",
+        table = Table(title=_("Coverage by provision (scenarios where it applies)"),
                       title_justify="left")
-        table.add_column("provision")
-        table.add_column("scenarios", justify="right")
+        table.add_column(_("provision"))
+        table.add_column(_("scenarios"), justify="right")
         for pid, count in coverage.items():
             if verbose or count == 0:
                 table.add_row(pid, str(count) if count else "[red]0[/]")
@@ -426,8 +508,9 @@ def test_command(
             out.print(table)
         passed = len(report.results) - len(report.failed)
         covered = len(coverage) - len(report.uncovered)
-        out.print(f"{passed} passed, {len(report.failed)} failed; provisions covered: "
-                  f"{covered}/{len(coverage)}")
+        out.print(_("{passed} passed, {failed} failed; provisions covered: {covered}/{total}"
+                    ).format(passed=passed, failed=len(report.failed), covered=covered,
+                             total=len(coverage)))
         if not report.ok:
             raise typer.Exit(1)
 
@@ -462,9 +545,10 @@ def batch_command(
         "spark-submit gives).")] = None,
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    lang: LangOption = None,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
         from rich.table import Table
 
@@ -494,36 +578,50 @@ def batch_command(
         if as_json:
             _print_json(summary.to_dict())
             return
+        from rules.i18n import translator
+        from rules.i18n.words import word
+
+        tr = translator(lang)
+        _ = tr.gettext
+        words = tr.words(runner.ruleset)
         outc = console()
-        table = Table(title=f"Outcomes per action ({summary.rows_evaluated:,} cases evaluated)",
-                      title_justify="left")
-        table.add_column("action")
+
+        def share(count: int) -> str:
+            return f"{tr.format_number(count)} ({tr.format_percent(count / done)})"
+
+        table = Table(title=_("Outcomes per action ({n} cases evaluated)").format(
+            n=tr.format_number(summary.rows_evaluated)), title_justify="left")
+        table.add_column(_("action"))
         statuses = ("required", "forbidden", "permitted", "none", "conflict", "undetermined")
         for status in statuses:
-            table.add_column(status, justify="right")
+            table.add_column(word(tr, status), justify="right")
         done = max(summary.rows_evaluated, 1)
         for name, counts in summary.actions.items():
-            table.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                  for s in statuses))
-        outc.print(table)
-        ctable = Table(title="Conclusions", title_justify="left")
-        ctable.add_column("conclusion")
-        for status in ("determined", "none", "undetermined", "conflict"):
-            ctable.add_column(status, justify="right")
+            table.add_row(words.action(name), *(share(counts.get(s, 0)) for s in statuses))
+        outc.print(table, markup=False)
+        ctable = Table(title=_("Conclusions"), title_justify="left")
+        ctable.add_column(_("conclusion"))
+        cstatuses = ("determined", "none", "undetermined", "conflict")
+        for status in cstatuses:
+            ctable.add_column(_("determined") if status == "determined" else word(tr, status),
+                              justify="right")
         for name, counts in summary.conclusions.items():
-            ctable.add_row(name, *(f"{counts.get(s, 0):,} ({counts.get(s, 0) / done:.1%})"
-                                   for s in ("determined", "none", "undetermined", "conflict")))
-        outc.print(ctable)
+            ctable.add_row(words.conclusion(name), *(share(counts.get(s, 0)) for s in cstatuses))
+        outc.print(ctable, markup=False)
         mark = "" if summary.balanced else " [red](MISMATCH)[/]"
-        outc.print(f"rows in {summary.rows_in:,} = evaluated {summary.rows_evaluated:,} + "
-                   f"rejected {summary.rows_rejected:,}{mark}")
+        outc.print(_("rows in {rows} = evaluated {evaluated} + rejected {rejected}").format(
+            rows=tr.format_number(summary.rows_in),
+            evaluated=tr.format_number(summary.rows_evaluated),
+            rejected=tr.format_number(summary.rows_rejected)) + mark)
         if summary.rows_rejected:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(
+            reasons = ", ".join(f"{k} {tr.format_number(v)}" for k, v in sorted(
                 summary.reject_reasons.items(), key=lambda kv: -kv[1])[:5])
             where = rejects or (out.with_name(out.stem + ".rejects.csv") if out else None)
-            outc.print(f"rejected by field: {reasons}" + (f"; see {where}" if where else ""))
+            outc.print(_("rejected by field: {reasons}").format(reasons=reasons)
+                       + ("; " + _("see {path}").format(path=where) if where else ""),
+                       markup=False)
         if out is not None:
-            outc.print(f"results: {out}")
+            outc.print(_("results: {path}").format(path=out), markup=False)
 
 
 @app.command("generate")
@@ -534,15 +632,20 @@ def generate_command(
     invalid_share: Annotated[float, typer.Option(
         "--invalid-share", help="Share of deliberately invalid rows (tests the rejects).")] = 0.0,
     rules_dir: RulesOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Write realistic synthetic cases over the rule set's facts (for batch runs and benchmarks)."""
-    with user_errors():
+    with user_errors(lang) as lang:
         from rules.batch.generate import write
 
         if n < 0:
             raise UserError("N must be 0 or more")
         written = write(_load(rules_dir), n, out, seed=seed, invalid_share=invalid_share)
-        typer.echo(f"wrote {written:,} cases to {out}")
+        from rules.i18n import translator
+
+        tr = translator(lang)
+        typer.echo(tr.gettext("wrote {n} cases to {path}").format(n=tr.format_number(written),
+                                                                   path=out))
 
 
 def main() -> None:

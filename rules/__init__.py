@@ -18,6 +18,7 @@ Use it like this::
 from __future__ import annotations
 
 import rules.cases
+import rules.i18n  # (attaches the vocabulary to every RuleSet)
 import rules.interpreter
 import rules.solver  # noqa: F401  (attaches the completion search to every RuleSet)
 from rules.language.loader import bundled_path, check, load, parse

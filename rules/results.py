@@ -223,6 +223,12 @@ class Decision(_Model):
             self._explanation = self._explain()
         return self._explanation
 
+    def open_items(self) -> list[Undetermined]:
+        """The undetermined items with the facts each needs, without working out exactly what
+        each can still become (`possible` is then the candidate-level list, `exact` false):
+        for code that needs only which items are open and what would settle them."""
+        return self._undetermined if self._refine is not None else self.undetermined
+
     def state(self, action: str) -> str:
         """`required`/`forbidden`/`permitted`, `none`, `conflict` or `undetermined`."""
         return self.states([("action", action)])[0]

@@ -141,7 +141,7 @@ def test_provision_with_every_clause():
                                                       ("item", "5")), "")
     assert by_kind["source"][1] == s.SourceRef("LAW72", (("article", "1"),), "as amended")
     assert by_kind["confidence"] == ["secondary"]
-    assert by_kind["quote"] == ['the law\'s "words"']
+    assert by_kind["quote"] == [s.Quote('the law\'s "words"')]   # English, our translation
     assert by_kind["in_force"] == [s.InForce(dt.date(2024, 6, 16), dt.date(2030, 1, 1))]
     assert by_kind["effect"] == ["worsens"]
     assert [t for t, _span in by_kind["overrides"][0]] == ["cc_68_1", "cc_68_2"]

@@ -350,7 +350,7 @@ def test_complete_cases_are_fully_determined_and_deterministic(full):
     first = BILL.evaluate(nest(full))
     assert first.as_of == dt.date.fromisoformat(full["offence.date"])
     # no undetermined outcome can need a fact the case states
-    for item in first.undetermined:
+    for item in first.open_items():
         assert not set(item.needs) & set(full), item
     assert BILL.evaluate(json.dumps(nest(full))).model_dump_json() == first.model_dump_json()
 
@@ -362,7 +362,7 @@ def test_undetermined_outcomes_need_only_missing_facts(full, dropped):
     decision = BILL.evaluate(nest(partial_case))
     derived = {p for p, f in BILL.facts.items() if f.derivation is not None}
     missing = set(BILL.facts) - set(partial_case)
-    for item in decision.undetermined:
+    for item in decision.open_items():
         assert item.needs, item
         for need in item.needs:
             assert need not in partial_case, (need, item)

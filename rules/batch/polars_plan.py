@@ -301,7 +301,11 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         if dtype == target:
             value = raw
         elif is_text:
-            value = raw.cast(pl.String).cast(target, strict=False)
+            # every way a user writes a value, as `ruleset.vocabulary.resolve` reads it
+            names = plan.ruleset.vocabulary.names(fact.type)
+            value = normalized_text(raw.cast(pl.String)).replace_strict(
+                list(names), list(names.values()), default=None, return_dtype=pl.String
+            ).cast(target)
             bad(given & value.is_null(),
                 f"unknown value; expected one of {', '.join(fact.type.values)}")
         else:
@@ -324,6 +328,17 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
     if fact.high is not None:
         bad(value > plan._lit(fact.high, fact.type), f"must be at most {fact.high}")
     return (value if native else value.cast(target)), reasons
+
+
+def normalized_text(text: pl.Expr) -> pl.Expr:
+    """`rules.language.spelling.normalize` as a polars expression (a property test holds them
+    equal)."""
+    from rules.language.spelling import QUOTES, SEPARATORS
+
+    return (text.str.normalize("NFC").str.to_lowercase().str.replace_all("ё", "е", literal=True)
+            .str.replace_all("[" + "".join("\\" + q if q in "\\[]^-" else q for q in QUOTES)
+                             + "]", "")
+            .str.replace_all(SEPARATORS, " ").str.strip_chars(" "))
 
 
 def compile_batch(ruleset: RuleSet, as_of: dt.date | str | None = None,

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from rules.cases.inference import CaseRules
+from rules.i18n import translator
 from rules.interpreter.closures import Compiler, Env, Unknown
-from rules.language.source import CaseError
+from rules.language.source import CaseError as CaseError  # re-exported (rules.web imports it)
 from rules.semantics.plan import plan_of
 
 if TYPE_CHECKING:
@@ -27,15 +28,34 @@ if TYPE_CHECKING:
 def _strict_date(value: Any) -> Any:
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
+    _ = translator().gettext
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"expected a date like 2024-06-16, got {value!r}") from None
-    raise ValueError(f"expected a date like 2024-06-16, got {type(value).__name__} {value!r}")
+            pass
+        try:
+            written = translator().parse_date(value)
+        except ValueError:
+            raise ValueError(_("expected a date like 2024-06-16, got {value}").format(
+                value=repr(value))) from None
+        raise ValueError(_("expected a date like 2024-06-16, got {value}: in a case file write "
+                           "it {iso} (year-month-day)").format(value=repr(value),
+                                                               iso=written.isoformat()))
+    raise ValueError(_("expected a date like 2024-06-16, got {value}").format(
+        value=f"{type(value).__name__} {value!r}"))
 
 
-def _field_type(fact: Fact) -> Any:
+def _enum_value(ruleset: RuleSet, fact: Fact) -> Any:
+    """Any way a user writes a value (label in any language, alias, any case) -> its id."""
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str):
+            return ruleset.vocabulary.resolve(fact.type, value)
+        return value
+    return resolve
+
+
+def _field_type(fact: Fact, ruleset: RuleSet | None = None) -> Any:
     kind = fact.type.kind
     if kind == "boolean":
         return Annotated[Optional[bool], Field(strict=True)]
@@ -44,7 +64,10 @@ def _field_type(fact: Fact) -> Any:
     if kind == "text":
         return Annotated[Optional[str], Field(strict=True, min_length=1)]
     if kind == "enum":
-        return Optional[Literal[fact.type.values]]
+        if ruleset is None:
+            return Optional[Literal[fact.type.values]]
+        return Annotated[Optional[Literal[fact.type.values]],
+                         BeforeValidator(_enum_value(ruleset, fact))]
     bounds = []
     if fact.low is not None or fact.high is not None:
         bounds.append(BeforeValidator(_date_in_range(fact.low, fact.high)))
@@ -77,18 +100,18 @@ def build_case_model(ruleset: RuleSet) -> type[BaseModel]:
         for group in groups:
             node = node.setdefault(group, {})
         node[leaf] = fact
-    return _model("Case", tree)
+    return _model("Case", tree, ruleset)
 
 
-def _model(name: str, tree: dict[str, Any]) -> type[BaseModel]:
+def _model(name: str, tree: dict[str, Any], ruleset: RuleSet) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for key, node in tree.items():
         if isinstance(node, dict):
-            sub = _model(name + "_" + key.title().replace("_", ""), node)
+            sub = _model(name + "_" + key.title().replace("_", ""), node, ruleset)
             fields["f_" + key] = (Optional[sub], Field(default=None, alias=key))
         else:
-            fields["f_" + key] = (_field_type(node), Field(default=None, alias=key,
-                                                           description=node.doc or None))
+            fields["f_" + key] = (_field_type(node, ruleset),
+                                  Field(default=None, alias=key, description=node.doc or None))
     config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
                         title=name if name != "Case" else "Case")
     model: type[BaseModel] = create_model(name, __config__=config, **fields)
@@ -151,14 +174,16 @@ class CaseLoader:
             if isinstance(value, Unknown):
                 continue
             stated = env.get(fact.path)
+            _ = translator().gettext
             if stated is not None and stated != value:
-                problems.append((fact.path, f"is {stated}, but the facts it is computed from "
-                                 f"give {value}"))
+                problems.append((fact.path, _("is {stated}, but the facts it is computed from "
+                                              "give {value}").format(stated=stated, value=value)))
             elif (fact.low is not None and value < fact.low) or \
                     (fact.high is not None and value > fact.high):
                 inputs = ", ".join(sorted(p for p in env if p != fact.path))
-                problems.append((fact.path, f"computes to {value}, outside "
-                                 f"{fact.low}..{fact.high} (check {inputs})"))
+                problems.append((fact.path, _("computes to {value}, outside {low}..{high} "
+                                              "(check {inputs})").format(
+                    value=value, low=fact.low, high=fact.high, inputs=inputs)))
             else:
                 env[fact.path] = value
         if problems:
@@ -166,11 +191,29 @@ class CaseLoader:
 
 
 def _reason(error: Any) -> str:
+    """A pydantic error in the user's language: the common kinds by their type, the rest as
+    pydantic words them (and our validators' messages are already translated)."""
+    _ = translator().gettext
     kind = error.get("type", "")
+    ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        return "unknown field"
+        return _("unknown field")
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"unknown value {error.get('input')!r}; expected one of {expected}"
+        return _("unknown value {value}; expected one of {expected}").format(
+            value=repr(error.get("input")), expected=ctx.get("expected", ""))
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _("expected a whole number, got {value}").format(value=repr(error.get("input")))
+    if kind in ("bool_type", "bool_parsing"):
+        return _("expected true or false, got {value}").format(value=repr(error.get("input")))
+    if kind == "string_type":
+        return _("expected text, got {value}").format(value=repr(error.get("input")))
+    if kind == "string_too_short":
+        return _("should not be empty")
+    if kind == "greater_than_equal":
+        return _("must be at least {low}").format(low=ctx.get("ge"))
+    if kind == "less_than_equal":
+        return _("must be at most {high}").format(high=ctx.get("le"))
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return _("expected an object with named fields")
     message: str = error.get("msg", "invalid")
     return message.removeprefix("Value error, ")

@@ -206,51 +206,67 @@ def diff_scenarios(base: RuleSet, amended: RuleSet,
     return broken, len(before.results), already
 
 
-def render_diff(report: DiffReport, title: str) -> list[str]:
+def render_diff(report: DiffReport, title: str, lang: str | None = None) -> list[str]:
     """The diff as text: transitions with witnesses, then what is proved unchanged."""
     import json
 
-    when = f"as of {report.as_of}" if report.as_of else "on the offence date"
-    lines = [f"{title} ({when}; complete cases; {report.queries} queries, "
-             f"{report.seconds:.1f} s)"]
+    from rules.i18n import translator
+
+    tr = translator(lang)
+    _ = tr.gettext
+    when = _("as of {date}").format(date=report.as_of) if report.as_of else \
+        _("on the offence date")
+    lines = [_("{title} ({when}; complete cases; {queries} queries, {seconds} s)").format(
+        title=title, when=when, queries=report.queries, seconds=f"{report.seconds:.1f}")]
     if report.changes:
-        lines.append(f"changes ({len(report.changes)}):")
+        lines.append(_("changes ({n}):").format(n=len(report.changes)))
         for t in report.changes:
             lines.append(f"  {t.key}: {t.before} -> {t.after}")
-            lines.append(f"    witness: {json.dumps(t.witness, ensure_ascii=False)}")
+            lines.append("    " + _("witness: {case}").format(
+                case=json.dumps(t.witness, ensure_ascii=False)))
     else:
-        lines.append("changes: none")
+        lines.append(_("changes: none"))
     for entry in report.unknown:
         name = entry.get("action") or entry.get("conclusion")
         value = f" = {entry['value']!r}" if "value" in entry else ""
         lines.append(f"  UNKNOWN {name}{value}: {entry['reason']}; proved: {entry['proved']}")
-    lines.append(f"proved unchanged ({len(report.unchanged)}): "
-                 + ", ".join(k for k in report.unchanged if " = " not in k)
-                 + (f", and {sum(' = ' in k for k in report.unchanged)} values of list "
-                    "conclusions" if any(" = " in k for k in report.unchanged) else ""))
+    values = sum(" = " in k for k in report.unchanged)
+    lines.append(_("proved unchanged ({n}): {names}").format(
+        n=len(report.unchanged), names=", ".join(k for k in report.unchanged if " = " not in k))
+        + (", " + _("and {n} values of list conclusions").format(n=values) if values else ""))
     for message in report.inconsistencies:
         lines.append(f"  INTERNAL INCONSISTENCY (transition dropped): {message}")
     return lines
 
 
-def corpus_table(result: Any, limit_rejected: int = 10) -> list[Any]:
+def corpus_table(result: Any, limit_rejected: int = 10, lang: str | None = None) -> list[Any]:
     """Rich renderables for a corpus diff: the transitions table and the rejected rows."""
     from rich.table import Table
 
-    table = Table(title=f"Effect on the corpus: {result.changed_rows} of {result.evaluated} "
-                  "evaluated cases change", title_justify="left")
-    for column, justify in (("action / conclusion", "left"), ("from", "left"), ("to", "left"),
-                            ("cases", "right"), ("share", "right"), ("examples", "left")):
+    from rules.i18n import translator
+
+    tr = translator(lang)
+    _ = tr.gettext
+    table = Table(title=_("Effect on the corpus: {changed} of {evaluated} evaluated cases "
+                          "change").format(changed=result.changed_rows,
+                                           evaluated=result.evaluated), title_justify="left")
+    for column, justify in ((_("action / conclusion"), "left"), (_("from"), "left"),
+                            (_("to"), "left"), (_("cases"), "right"), (_("share"), "right"),
+                            (_("examples"), "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for item in result.to_json()["transitions"]:
-        table.add_row(item["name"], item["from"], item["to"], f"{item['count']:,}",
+        table.add_row(item["name"], item["from"], item["to"], tr.format_number(item["count"]),
                       f"{item['share']:.2%}", ", ".join(item["examples"]))
     out: list[Any] = [table]
-    out.append(f"rows in: {result.rows_in:,} = evaluated {result.evaluated:,} + rejected "
-               f"{len(result.rejected):,}; {result.cases_per_second:,.0f} rows/s")
+    out.append(_("rows in: {rows} = evaluated {evaluated} + rejected {rejected}; {speed} rows/s"
+                 ).format(rows=tr.format_number(result.rows_in),
+                          evaluated=tr.format_number(result.evaluated),
+                          rejected=tr.format_number(len(result.rejected)),
+                          speed=tr.format_number(round(result.cases_per_second))))
     for number, row_id, reason in result.rejected[:limit_rejected]:
-        out.append(f"  rejected row {number} (id {row_id}): {reason}")
+        out.append("  " + _("rejected row {number} (id {id}): {reason}").format(
+            number=number, id=row_id, reason=reason))
     if len(result.rejected) > limit_rejected:
-        out.append(f"  ... and {len(result.rejected) - limit_rejected} more rejected rows "
-                   "(see --json)")
+        out.append("  " + _("... and {n} more rejected rows (see --json)").format(
+            n=len(result.rejected) - limit_rejected))
     return out

@@ -155,7 +155,7 @@ def _absent(decision: Decision, want: dict[str, Any], failures: list[str],
 def _undetermined(decision: Decision, want: dict[str, Any], failures: list[str],
                   ruleset: RuleSet) -> None:
     for name, needs in want.items():
-        entry = next((u for u in decision.undetermined
+        entry = next((u for u in decision.open_items()
                       if u.action == name or u.conclusion == name), None)
         if entry is None:
             failures.append(f"{name}: expected undetermined, but it is settled")

@@ -118,7 +118,8 @@ class Evaluator:
 
         def refine(items: list[Undetermined]) -> list[Undetermined]:
             search = self.ruleset.derived("completions")
-            return [search.refine(item, known, stated, as_of, strict) for item in items]
+            refined: list[Undetermined] = search.refine_all(items, known, stated, as_of, strict)
+            return refined
         return refine
 
     def _rests_on(self, decision: dict[str, Any], strict: dict[str, Any],

@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from rules.language import core
 from rules.language import syntax as s
+from rules.language.label_check import LabelChecker, ask_orders, enum_types, provision_texts
 from rules.language.printer import expr_text
 from rules.language.ruleset import (
     CONFIDENCES,
@@ -87,12 +88,22 @@ class _Checker:
         inferences = self._inferences([i for i in items if isinstance(i, s.Inference)])
         constraints = self._constraints([i for i in items if isinstance(i, s.Constraint)])
         protections = self._protections([i for i in items if isinstance(i, s.ProtectionsDecl)])
+        labels = self._labels.run([i for i in items if isinstance(i, s.LabelsBlock)],
+                                  provisions, [p.rebuttal for p in presumptions.values()])
+        ask_order = ask_orders(items, self.facts, self.diagnostics)
         if self.diagnostics.errors:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
                        self.conclusions, provisions, self.governing, dict(sources),
                        tuple(self.modules), presumptions=presumptions, inferences=inferences,
-                       constraints=constraints, protections=protections)
+                       constraints=constraints, protections=protections, labels=labels,
+                       ask_order=ask_order)
+
+    @property
+    def _labels(self) -> LabelChecker:
+        return LabelChecker(self.acts, self.facts, enum_types(self.facts, self.enums,
+                                                              self.actions, self.conclusions),
+                            self.definitions, self.actions, self.conclusions, self.diagnostics)
 
     # ---- pass 1: declarations ----------------------------------------------------------------
 
@@ -291,7 +302,8 @@ class _Checker:
         by_kind: dict[str, list[s.Clause]] = {}
         for clause in p.clauses:
             by_kind.setdefault(clause.kind, []).append(clause)
-        for kind in ("confidence", "quote", "in_force", "effect"):
+        titles, quotes = provision_texts(p, self._labels)
+        for kind in ("confidence", "in_force", "effect"):
             for extra in by_kind.get(kind, [])[1:]:
                 self.diagnostics.error("duplicate_clause", f"provision `{p.id}` has a second "
                                        f"`{kind.replace('_', ' ')}` clause", extra.span)
@@ -342,9 +354,9 @@ class _Checker:
         outcomes = tuple(o for o in (self._outcome(o, p.id) for o in p.outcomes) if o is not None)
         if len(self.diagnostics.errors) > errors_before:
             return None
-        quote = str(by_kind["quote"][0].value) if "quote" in by_kind else ""
+        quote = next((q.text for q in quotes if q.lang == "en"), "")
         return Provision(p.id, p.title, sources, confidence, quote, start, end, effect,
-                         tuple(overrides), conditions, outcomes, p.span)
+                         tuple(overrides), conditions, outcomes, p.span, titles, quotes)
 
     def _citation(self, ref: s.SourceRef) -> Citation:
         if ref.act not in self.acts:

@@ -27,7 +27,7 @@ from rules.language import syntax as s
 from rules.language.source import Diagnostic, RuleSetError, Span
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
-              "presume", "infer", "constraint", "protections", "amendment")
+              "presume", "infer", "constraint", "protections", "amendment", "labels", "ask")
 _TOP_LEVEL_LINE = re.compile(r"^({})\b".format("|".join(_TOP_LEVEL)))
 
 _WORDS = {
@@ -311,8 +311,47 @@ class _ToSyntax(Transformer[Token, Any]):
     def confidence_clause(self, meta: Meta, name: Token) -> s.Clause:
         return s.Clause("confidence", str(name), self._token_span(name))
 
-    def quote_clause(self, meta: Meta, text: Token) -> s.Clause:
-        return s.Clause("quote", _unquote(text), self._span(meta))
+    def quote_clause(self, meta: Meta, *parts: Any) -> s.Clause:
+        lang = next((str(p) for p in parts if isinstance(p, Token) and p.type == "NAME"), "en")
+        text = next(_unquote(p) for p in parts if isinstance(p, Token) and p.type == "STRING")
+        official, source = next((p for p in parts if isinstance(p, tuple)), (False, ""))
+        return s.Clause("quote", s.Quote(text, lang, official, source, self._span(meta)),
+                        self._span(meta))
+
+    def official_origin(self, meta: Meta, source: Token) -> tuple[bool, str]:
+        return (True, _unquote(source))
+
+    def unofficial_origin(self, meta: Meta, note: Token | None = None) -> tuple[bool, str]:
+        return (False, _unquote(note) if note is not None else "")
+
+    def title_clause(self, meta: Meta, lang: Token, text: Token) -> s.Clause:
+        return s.Clause("title", s.Title(str(lang), _unquote(text), self._span(meta)),
+                        self._span(meta))
+
+    # -- languages
+    def labels_block(self, meta: Meta, lang: Token, *entries: Any) -> s.LabelsBlock:
+        return s.LabelsBlock(str(lang), tuple(e for e in entries if isinstance(e, s.LabelEntry)),
+                             tuple(e for e in entries if isinstance(e, s.LabelGap)),
+                             self._span(meta))
+
+    def label_entry(self, meta: Meta, key: Token, text: Token, *extras: Any) -> s.LabelEntry:
+        short = next((e[1] for e in extras if e[0] == "short"), None)
+        aliases = tuple(a for e in extras if e[0] == "also" for a in e[1])
+        by_text = key.type == "STRING"
+        return s.LabelEntry(_unquote(key) if by_text else str(key), _unquote(text), short,
+                            aliases, by_text, self._span(meta))
+
+    def label_short(self, meta: Meta, text: Token) -> tuple[str, str]:
+        return ("short", _unquote(text))
+
+    def label_aliases(self, meta: Meta, *texts: Token) -> tuple[str, tuple[str, ...]]:
+        return ("also", tuple(_unquote(t) for t in texts))
+
+    def label_gap(self, meta: Meta, key: Token, reason: Token) -> s.LabelGap:
+        return s.LabelGap(str(key), _unquote(reason), self._span(meta))
+
+    def ask_order(self, meta: Meta, gate: Token, fact: Token) -> s.AskOrder:
+        return s.AskOrder(str(gate), str(fact), self._span(meta))
 
     def in_force_clause(self, meta: Meta, start: Token, end: dt.date | None = None) -> s.Clause:
         period = s.InForce(self._date(start), end, self._span(meta))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from rules.language import core, syntax
+from rules.language.labels import Labels, QuoteText
 from rules.language.source import NOWHERE, Span
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class Provision:
     conditions: tuple[Condition, ...]
     outcomes: tuple[ProvisionOutcome, ...]
     span: Span = field(default=NOWHERE, compare=False, repr=False)
+    titles: tuple[tuple[str, str], ...] = ()      # (language, title) besides the English one
+    quotes: tuple[QuoteText, ...] = ()            # the quoted text in each language given
 
     @property
     def decides(self) -> frozenset[str]:
@@ -241,6 +244,16 @@ class RuleSet:
     inferences: tuple[Inference, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     protections: tuple[str, ...] = ()
+    labels: Labels = field(default_factory=Labels, compare=False, repr=False)
+    # `ask GATE before FACT`: (gate, fact) pairs for `rules ask`
+    ask_order: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """How users may write each enum value: labels and aliases in every language
+        (`rules.i18n.vocabulary`, attached by `rules.i18n`)."""
+        vocabulary: Vocabulary = self.derived("vocabulary")
+        return vocabulary
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
@@ -310,6 +323,14 @@ class RuleSet:
         """Why one provision did or did not apply to a case: every condition, with its facts."""
         return self.evaluator.why_not(case, provision_id, as_of=as_of,
                                       presumptions=presumptions)
+
+
+class Vocabulary(Protocol):
+    """What `RuleSet.vocabulary` offers (`rules.i18n.vocabulary.Vocabulary`)."""
+
+    def resolve(self, enum: str | core.Type, text: str, lang: str | None = None) -> str: ...
+
+    def names(self, enum: str | core.Type) -> Mapping[str, str]: ...
 
 
 class Interpreter(Protocol):

@@ -263,11 +263,38 @@ Outcome = Union[Deontic, Conclude]
 
 
 @dataclass(frozen=True, slots=True)
+class Title:
+    """`title ru "..."`: the provision's title in another language (English is its header)."""
+
+    lang: str
+    text: str
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """`quote [LANG] "..." [official "source" | unofficial ["note"]]`: the law's own words.
+
+    A quote with no language is English, and English texts of these acts are our translation,
+    so it is unofficial unless it says otherwise.
+    """
+
+    text: str
+    lang: str = "en"
+    official: bool = False
+    source: str = ""
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
 class Clause:
     """One clause before `then`, kept in written order so the checker can spot repeats."""
 
     kind: Literal["source", "confidence", "quote", "in_force", "effect", "overrides", "if",
-                  "unless", "rebuttal"]
+                  "unless", "rebuttal", "title"]
     value: object
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
@@ -361,8 +388,52 @@ class Amendment:
     span: Span = field(default=NOWHERE, compare=False, repr=False)
 
 
+# ---- languages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LabelEntry:
+    """One label: `value.region.jambyl = "..." also "..."`, or a text value keyed by itself."""
+
+    key: str
+    text: str
+    short: str | None = None
+    aliases: tuple[str, ...] = ()
+    by_text: bool = False      # keyed by an English text value (`"fine of 10 MRP" = ...`)
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelGap:
+    """`gap KEY "reason"`: a translation known to be missing, counted by `rules check`."""
+
+    key: str
+    reason: str
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelsBlock:
+    """`labels LANG` and its entries: the law's own words in one language."""
+
+    lang: str
+    entries: tuple[LabelEntry, ...]
+    gaps: tuple[LabelGap, ...] = ()
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AskOrder:
+    """`ask GATE before FACT`: `rules ask` asks the yes/no GATE first; FACT exists only if yes."""
+
+    gate: str
+    fact: str
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
 Item = Union[ActDecl, EnumDecl, GoverningDate, FactsBlock, Define, ActionDecl, ConclusionDecl,
-             ProtectionsDecl, Provision, Presumption, Inference, Constraint, Amendment]
+             ProtectionsDecl, Provision, Presumption, Inference, Constraint, Amendment,
+             LabelsBlock, AskOrder]
 
 
 @dataclass(frozen=True, slots=True)

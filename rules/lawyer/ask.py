@@ -18,20 +18,35 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import shutil
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rules.i18n import Translator, translator
+from rules.i18n.vocabulary import UnknownValue
 from rules.language import core
 from rules.language.ruleset import Fact, RuleSet
 from rules.language.source import CaseError, did_you_mean
-from rules.lawyer.report import label, needed_facts
+from rules.language.spelling import normalize
+from rules.lawyer.report import needed_facts
 from rules.results import Decision
 
+# "I don't know" in the three languages (compared after `normalize`).
 DONT_KNOW_ANSWERS = frozenset({"", "?", "don't know", "dont know", "do not know", "i don't know",
-                               "i dont know", "unknown", "idk", "not known"})
-_YES = frozenset({"yes", "y", "true"})
-_NO = frozenset({"no", "n", "false"})
+                               "i dont know", "unknown", "idk", "not known",
+                               "не знаю", "неизвестно", "нет данных", "не известно",
+                               "білмеймін", "белгісіз", "мәлімет жоқ"})
+_YES = frozenset({"yes", "y", "true", "да", "д", "иә", "ия", "иа", "и"})
+_NO = frozenset({"no", "n", "false", "нет", "н", "жоқ", "ж"})
+# For a date that exists only if its yes/no gate is yes (`ask GATE before FACT`): there was none.
+NEVER_ANSWERS = frozenset({"never", "none", "no", "n", "никогда", "не было", "нет", "н",
+                           "ешқашан", "болған жоқ", "жоқ", "ж"})
+
+
+def N_(message: str) -> str:
+    return message
 
 
 class AnswerError(ValueError):
@@ -46,39 +61,57 @@ class _DontKnow:
 DONT_KNOW: Any = _DontKnow()
 
 
-def allowed_answers(fact: Fact) -> str:
-    """The answers a fact accepts, in words."""
+def allowed_answers(fact: Fact, ruleset: RuleSet | None = None, lang: str | None = None,
+                    never: bool = False) -> str:
+    """The answers a fact accepts, in words, in a language."""
+    tr = translator(lang)
+    _ = tr.gettext
     kind = fact.type.kind
     if kind == "boolean":
-        text = "yes or no"
+        text = _("yes or no")
     elif kind == "integer":
         if fact.low is not None and fact.high is not None:
-            text = f"a whole number from {fact.low} to {fact.high}"
+            text = _("a whole number from {low} to {high}").format(low=fact.low, high=fact.high)
         elif fact.low is not None:
-            text = f"a whole number of at least {fact.low}"
+            text = _("a whole number of at least {low}").format(low=fact.low)
         else:
-            text = "a whole number"
+            text = _("a whole number")
     elif kind == "date":
-        text = "a date like 2024-06-16"
+        text = _("a date like 2024-06-16 or 16.06.2024")
         if fact.low is not None and fact.high is not None:
-            text += f", from {fact.low.isoformat()} to {fact.high.isoformat()}"
+            text += ", " + _("from {low} to {high}").format(low=fact.low.isoformat(),
+                                                           high=fact.high.isoformat())
         elif fact.low is not None:
-            text += f", on or after {fact.low.isoformat()}"
+            text += ", " + _("on or after {low}").format(low=fact.low.isoformat())
         elif fact.high is not None:
-            text += f", on or before {fact.high.isoformat()}"
+            text += ", " + _("on or before {high}").format(high=fact.high.isoformat())
+        if never:
+            text += "; " + _("never if there was none")
     elif kind == "enum":
-        text = "one of: " + ", ".join(f"{i} {v}" for i, v in enumerate(fact.type.values, 1))
-        text += " (the name or its number)"
+        words = tr.words(ruleset) if ruleset is not None else None
+        choices = ", ".join(f"{i} {v}" + (f" ({words.value(fact.type, v)})" if words is not None
+                                          and normalize(words.value(fact.type, v))
+                                          != normalize(v) else "")
+                            for i, v in enumerate(fact.type.values, 1))
+        text = _("one of: {choices} (the name, its number or its label in any language)").format(
+            choices=choices)
     else:
-        text = "any text"
-    return text + "; or ? if you don't know"
+        text = _("any text")
+    return text + "; " + _("or ? if you don't know")
 
 
-def parse_answer(fact: Fact, text: str) -> Any:
-    """The value an answer gives a fact, `DONT_KNOW`, or `AnswerError` with the reason."""
+def parse_answer(fact: Fact, text: str, ruleset: RuleSet | None = None,
+                 lang: str | None = None) -> Any:
+    """The value an answer gives a fact, `DONT_KNOW`, or `AnswerError` with the reason.
+
+    Yes and no in English, Russian or Kazakh; dates as 2024-06-16 or 16.06.2024; an enum value
+    by its number, its id, or any label or alias in any language (`ruleset.vocabulary`).
+    """
+    tr = translator(lang)
+    _ = tr.gettext
     answer = text.strip()
-    lowered = answer.lower().replace("\u2019", "'")
-    if lowered in DONT_KNOW_ANSWERS:
+    lowered = normalize(answer.replace("\u2019", "'"))
+    if lowered in DONT_KNOW_ANSWERS or answer in ("?", ""):
         return DONT_KNOW
     kind = fact.type.kind
     if kind == "boolean":
@@ -86,35 +119,46 @@ def parse_answer(fact: Fact, text: str) -> Any:
             return True
         if lowered in _NO:
             return False
-        raise AnswerError(f"{answer!r} is not yes or no")
+        raise AnswerError(_("{answer} is not yes or no").format(answer=repr(answer)))
     if kind == "integer":
         try:
             number = int(answer)
         except ValueError:
-            raise AnswerError(f"{answer!r} is not a whole number") from None
+            raise AnswerError(_("{answer} is not a whole number").format(
+                answer=repr(answer))) from None
         if (fact.low is not None and number < fact.low) or \
                 (fact.high is not None and number > fact.high):
-            raise AnswerError(f"{number} is outside {fact.low}..{fact.high}")
+            raise AnswerError(_("{number} is outside {low}..{high}").format(
+                number=number, low=fact.low, high=fact.high))
         return number
     if kind == "date":
         try:
-            date = dt.date.fromisoformat(answer)
+            date = tr.parse_date(answer)
         except ValueError:
-            raise AnswerError(f"{answer!r} is not a date like 2024-06-16") from None
+            raise AnswerError(_("{answer} is not a date like 2024-06-16 or 16.06.2024").format(
+                answer=repr(answer))) from None
         if fact.low is not None and date < fact.low:
-            raise AnswerError(f"{date.isoformat()} is before {fact.low.isoformat()}")
+            raise AnswerError(_("{date} is before {low}").format(
+                date=tr.format_date(date), low=tr.format_date(fact.low)))
         if fact.high is not None and date > fact.high:
-            raise AnswerError(f"{date.isoformat()} is after {fact.high.isoformat()}")
+            raise AnswerError(_("{date} is after {high}").format(
+                date=tr.format_date(date), high=tr.format_date(fact.high)))
         return date.isoformat()
     if kind == "enum":
         values = fact.type.values
         if answer.isdigit() and 1 <= int(answer) <= len(values):
             return values[int(answer) - 1]
-        name = lowered.replace(" ", "_").replace("-", "_")
-        if name in values:
-            return name
-        hint = did_you_mean(name, values)
-        raise AnswerError(f"{answer!r} is not one of the answers" + (f"; {hint}" if hint else ""))
+        if ruleset is None:
+            name = lowered.replace(" ", "_")
+            if name in values:
+                return name
+            hint = did_you_mean(name, values)
+            raise AnswerError(_("{answer} is not one of the answers").format(answer=repr(answer))
+                              + (f"; {hint}" if hint else ""))
+        try:
+            return ruleset.vocabulary.resolve(fact.type, answer, tr.lang)
+        except UnknownValue as error:
+            raise AnswerError(str(error)) from None
     return answer
 
 
@@ -126,12 +170,28 @@ class Question:
     doc: str
     allowed: str
     items: tuple[str, ...]      # the undetermined items (or provisions) it can settle
+    lang: str = "en"
 
     @property
     def text(self) -> str:
-        why = (f"it bears on {len(self.items)} open item(s): {', '.join(self.items[:6])}"
-               + (", ..." if len(self.items) > 6 else ""))
-        return f"{self.doc}? [{self.path}]\n  ({why})\n  Answer: {self.allowed}"
+        tr = translator(self.lang)
+        count = len(self.items)
+        shown = ", ".join(self.items[:6]) + (", ..." if count > 6 else "")
+        why = tr.ngettext("it bears on {n} open item: {items}",
+                          "it bears on {n} open items: {items}", count).format(n=count,
+                                                                              items=shown)
+        answer = tr.gettext("Answer: {allowed}").format(allowed=self.allowed)
+        question = self.doc if self.doc.rstrip().endswith("?") else self.doc + "?"
+        return f"{question} [{self.path}]\n  ({why})\n  {answer}"
+
+
+def _stated_true(case: dict[str, Any], path: str) -> bool:
+    node: Any = case
+    for key in path.split("."):
+        if not isinstance(node, dict):
+            return False
+        node = node.get(key)
+    return node is True
 
 
 def _set(case: dict[str, Any], path: str, value: Any) -> None:
@@ -196,7 +256,7 @@ def _specific_inputs(ruleset: RuleSet) -> set[str]:
 
 def _signature(decision: Decision) -> str:
     return "\n".join(x.model_dump_json() for part in (decision.outcomes, decision.conclusions,
-                                                      decision.undetermined, decision.conflicts)
+                                                      decision.open_items(), decision.conflicts)
                      for x in part)
 
 
@@ -204,11 +264,18 @@ class Session:
     """A guided-questions session: the case so far, what was asked, what is still worth asking."""
 
     def __init__(self, ruleset: RuleSet, case: dict[str, Any] | None = None,
-                 as_of: dt.date | None = None):
+                 as_of: dt.date | None = None, lang: str | None = None,
+                 presumptions: bool = True):
         self.ruleset = ruleset
         self.as_of = as_of
+        self.presumptions = presumptions
+        self.tr = translator(lang)
+        self.words = self.tr.words(ruleset)
+        self.current: Question | None = None     # the question being asked (for completion)
+        self._gates = {fact: gate for gate, fact in ruleset.ask_order}
         self.case: dict[str, Any] = copy.deepcopy(case) if case else {}
-        self.decision = ruleset.evaluate(self.case, as_of=as_of)   # CaseError on a bad case
+        self.decision = ruleset.evaluate(self.case, as_of=as_of,   # CaseError on a bad case
+                                         presumptions=presumptions)
         self.case = copy.deepcopy(self.decision.case)
         self.asked: list[str] = []
         self.answers: dict[str, Any] = {}
@@ -225,10 +292,8 @@ class Session:
             entry.extend(i for i in items if i not in entry)
 
         by_fact: dict[str, list[str]] = {}
-        for u in self.decision.undetermined:
-            name = label(u.action or u.conclusion or "")
-            if u.conclusion and u.value is not None:
-                name += f" = {u.value}"
+        for u in self.decision.open_items():
+            name = self._item_name(u.action, u.conclusion, u.value)
             for path in u.needs:
                 by_fact.setdefault(path, [])
                 if name not in by_fact[path]:
@@ -248,13 +313,30 @@ class Session:
                             add(i, items)
                         continue
             if path not in done:
-                add(path, items)
+                gate = self._gates.get(path)
+                if gate is None or (gate in done and self.answers.get(gate) is True) or \
+                        _stated_true(self.case, gate):
+                    add(path, items)
+                elif gate not in done and not _stated(self.case, gate):
+                    add(gate, items)       # whether there was one, before asking its date
         ranked = sorted(scores.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         return [self._question(path, items) for path, items in ranked]
 
+    def _item_name(self, action: str | None, conclusion: str | None, value: Any) -> str:
+        if action:
+            return self.words.action(action)
+        name = self.words.conclusion(conclusion or "")
+        if value is not None and conclusion in self.ruleset.conclusions:
+            name += " = " + self.words.typed_value(self.ruleset.conclusions[conclusion].type,
+                                                   value)
+        return name
+
     def _question(self, path: str, items: list[str]) -> Question:
         fact = self.ruleset.facts[path]
-        return Question(path, fact.doc or path, allowed_answers(fact), tuple(items))
+        return Question(path, self.words.question(path),
+                        allowed_answers(fact, self.ruleset, self.tr.lang,
+                                        never=path in self._gates),
+                        tuple(items), self.tr.lang)
 
     def _known_probe(self) -> Question | None:
         """A fact only tested for being stated, when stating it would change the decision."""
@@ -265,14 +347,16 @@ class Session:
             trial = copy.deepcopy(self.case)
             _set(trial, path, _probe_value(self.ruleset.facts[path]))
             try:
-                probed = self.ruleset.evaluate(trial, as_of=self.as_of)
+                probed = self.ruleset.evaluate(trial, as_of=self.as_of,
+                                               presumptions=self.presumptions)
             except CaseError:
                 continue
             if _signature(probed) != current:
                 changed = [p.id for p in probed.explanation.provisions
                            if p.status != "does_not_apply" and any(
                                path in c.facts for c in p.conditions)]
-                return self._question(path, [f"provision {pid}" for pid in changed])
+                return self._question(path, [self.tr.gettext("provision {id}").format(id=pid)
+                                             for pid in changed])
         return None
 
     def next_question(self) -> Question | None:
@@ -285,7 +369,19 @@ class Session:
     def answer(self, path: str, text: str) -> Any:
         """Record an answer (text as typed); `AnswerError` if it cannot be accepted."""
         fact = self.ruleset.facts[path]
-        value = parse_answer(fact, text)
+        _ = self.tr.gettext
+        gate = self._gates.get(path)
+        if gate is not None and normalize(text) in NEVER_ANSWERS:
+            if _stated_true(self.case, gate) or self.answers.get(gate) is True:
+                raise AnswerError(_("{answer} contradicts an earlier answer: there was one "
+                                    "({gate})").format(answer=repr(text.strip()), gate=gate))
+            value: Any = False
+            path, never = gate, path
+        elif path in self._gates.values() and normalize(text) in NEVER_ANSWERS:
+            never, value = "", False      # "was there an earlier one?" - "never"
+        else:
+            never = ""
+            value = parse_answer(fact, text, self.ruleset, self.tr.lang)
         if value is DONT_KNOW:
             self.asked.append(path)
             self.not_known.append(path)
@@ -293,10 +389,14 @@ class Session:
         trial = copy.deepcopy(self.case)
         _set(trial, path, value)
         try:
-            decision = self.ruleset.evaluate(trial, as_of=self.as_of)
+            decision = self.ruleset.evaluate(trial, as_of=self.as_of,
+                                             presumptions=self.presumptions)
         except CaseError as error:
             reasons = "; ".join(f"{p}: {why}" for p, why in error.problems)
-            raise AnswerError(f"the case rejects it: {reasons}") from None
+            raise AnswerError(_("the case rejects it: {reasons}").format(
+                reasons=reasons)) from None
+        if never:
+            self.asked.append(never)
         self.case, self.decision = copy.deepcopy(decision.case), decision
         self.asked.append(path)
         self.answers[path] = value
@@ -305,12 +405,23 @@ class Session:
     def still_undetermined(self) -> list[str]:
         """The undetermined items, as labels, for the closing summary."""
         items = []
-        for u in self.decision.undetermined:
-            name = label(u.action or u.conclusion or "")
-            if u.conclusion and u.value is not None:
-                name += f" = {u.value}"
-            items.append(f"{name} (needs {', '.join(u.needs)})")
+        for u in self.decision.open_items():
+            name = self._item_name(u.action, u.conclusion, u.value)
+            items.append(self.tr.gettext("{item} (needs {facts})").format(
+                item=name, facts=", ".join(u.needs)))
         return items
+
+
+def wrap(text: str, width: int | None = None) -> str:
+    """Text wrapped at word boundaries to the terminal's width, keeping each line's indent."""
+    width = width or max(40, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    lines = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        lines.append(textwrap.fill(line, width, initial_indent="", subsequent_indent=" " * (
+            indent + 2), break_long_words=False, break_on_hyphens=False) if line.strip()
+            else line)
+    return "\n".join(lines)
 
 
 def run_session(session: Session, read: Callable[[str], str], write: Callable[[str], None],
@@ -318,15 +429,20 @@ def run_session(session: Session, read: Callable[[str], str], write: Callable[[s
     """Ask until nothing more can change; `read` raises EOFError or KeyboardInterrupt to stop.
 
     With `echo`, each answer read is written back (for piped input, so the transcript reads as a
-    dialogue).
+    dialogue). Questions and messages are in the session's language, wrapped at word
+    boundaries; `session.current` is the question being asked (a terminal completes its
+    answers).
     """
+    tr: Translator = session.tr
+    _ = tr.gettext
     number = 0
     question = session.next_question()
     if question is None:
-        write("Nothing to ask: no fact that is not stated can change the outcome.")
+        write(wrap(_("Nothing to ask: no fact that is not stated can change the outcome.")))
     while question is not None:
         number += 1
-        write(f"\nQuestion {number}: {question.text}")
+        session.current = question
+        write("\n" + wrap(_("Question {n}: {text}").format(n=number, text=question.text)))
         while True:
             text = read("> ")
             if echo:
@@ -335,14 +451,19 @@ def run_session(session: Session, read: Callable[[str], str], write: Callable[[s
                 session.answer(question.path, text)
                 break
             except AnswerError as error:
-                write(f"  Not accepted: {error} (please answer again)")
+                write(wrap("  " + _("Not accepted: {reason} (please answer again)").format(
+                    reason=error)))
         question = session.next_question()
+    session.current = None
     if number:
-        write(f"\nNothing more can change the outcome after {number} question(s).")
+        write("\n" + wrap(tr.ngettext("Nothing more can change the outcome after {n} question.",
+                                      "Nothing more can change the outcome after {n} questions.",
+                                      number).format(n=number)))
     if session.not_known:
-        write("You did not know: " + ", ".join(session.not_known) + ".")
+        write(wrap(_("You did not know: {facts}.").format(facts=", ".join(session.not_known))))
         remaining = session.still_undetermined()
         if remaining:
-            write("These stay undetermined:\n" + "\n".join(f"  - {r}" for r in remaining))
+            write(_("These stay undetermined:") + "\n"
+                  + "\n".join(wrap(f"  - {r}") for r in remaining))
     write("")
     return session.decision

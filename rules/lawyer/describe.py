@@ -19,8 +19,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from rules.i18n import Translator, translator
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, Provision, RuleSet
+
+
+def N_(message: str) -> str:
+    return message
 
 
 def _add_row(table: Table, *cells: RenderableType | str) -> None:
@@ -28,11 +33,12 @@ def _add_row(table: Table, *cells: RenderableType | str) -> None:
     table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
-_OP_WORDS = {"=": "is", "!=": "is not", "<": "is under", "<=": "is at most", ">": "is over",
-             ">=": "is at least"}
-_DATE_OP_WORDS = {"<": "is before", "<=": "is on or before", ">": "is after",
-                  ">=": "is on or after"}
-_MODALITY_WORDS = {"required": "requires", "forbidden": "forbids", "permitted": "permits"}
+_OP_WORDS = {"=": N_("is"), "!=": N_("is not"), "<": N_("is under"), "<=": N_("is at most"),
+             ">": N_("is over"), ">=": N_("is at least")}
+_DATE_OP_WORDS = {"<": N_("is before"), "<=": N_("is on or before"), ">": N_("is after"),
+                  ">=": N_("is on or after")}
+_MODALITY_WORDS = {"required": N_("requires"), "forbidden": N_("forbids"),
+                   "permitted": N_("permits")}
 
 
 # ---- expressions as rule text and as plain words ------------------------------------------------
@@ -47,65 +53,87 @@ def _lit(value: Any) -> str:
     return str(value)
 
 
-def _doc(ruleset: RuleSet, path: str) -> str:
-    fact = ruleset.facts.get(path)
-    doc = fact.doc if fact is not None and fact.doc else path.replace(".", " ").replace("_", " ")
+def _doc(ruleset: RuleSet, path: str, tr: Translator) -> str:
+    doc = tr.words(ruleset).fact(path)
+    if doc == path:
+        doc = path.replace(".", " ").replace("_", " ")
     return doc[:1].lower() + doc[1:]
 
 
 class _Words(core.Lowering[str]):
-    """An expression in plain words: facts by their docs (and names), definitions by name."""
+    """An expression in plain words, in a language: facts by their meanings (and names),
+    definitions by what they stand for, enum values by their labels."""
 
-    def __init__(self, ruleset: RuleSet):
+    def __init__(self, ruleset: RuleSet, tr: Translator):
         self.ruleset = ruleset
+        self.tr = tr
+        self.words = tr.words(ruleset)
 
     def lit(self, node: core.Lit) -> str:
-        return _lit(node.value).replace("_", " ") if node.type.kind == "enum" else _lit(node.value)
+        _ = self.tr.gettext
+        if node.type.kind == "enum" and isinstance(node.value, str):
+            return self.words.value(node.type, node.value)
+        if isinstance(node.value, bool):
+            return _("yes") if node.value else _("no")
+        if isinstance(node.value, dt.date):
+            return self.tr.format_date(node.value)
+        return _lit(node.value)
 
     def fact(self, node: core.FactRef) -> str:
-        return f"{_doc(self.ruleset, node.path)} [{node.path}]"
+        return f"{_doc(self.ruleset, node.path, self.tr)} [{node.path}]"
 
     def definition(self, node: core.DefRef) -> str:
-        return node.name.replace("_", " ")
+        return self.words.term(node.name)
 
     def negation(self, node: core.Not) -> str:
-        return f"not ({self.lower(node.operand)})"
+        return self.tr.gettext("not ({words})").format(words=self.lower(node.operand))
 
     def bool_op(self, node: core.BoolOp) -> str:
         parts = []
         for operand in node.operands:
             text = self.lower(operand)
             parts.append(f"({text})" if isinstance(operand, core.BoolOp) else text)
-        return f" {node.op} ".join(parts)
+        _ = self.tr.gettext
+        return (_(" and ") if node.op == "and" else _(" or ")).join(parts)
 
     def compare(self, node: core.Compare) -> str:
-        words = _OP_WORDS
+        table = _OP_WORDS
         if node.left.type.kind == "date":
-            words = {**_OP_WORDS, **_DATE_OP_WORDS}
-        return f"{self.lower(node.left)} {words[node.op]} {self.lower(node.right)}"
+            table = {**_OP_WORDS, **_DATE_OP_WORDS}
+        return (f"{self.lower(node.left)} {self.tr.gettext(table[node.op])} "
+                f"{self.lower(node.right)}")
 
     def arith(self, node: core.Arith) -> str:
         if node.right is None:
-            return f"minus {self.lower(node.left)}"
+            return self.tr.gettext("minus {words}").format(words=self.lower(node.left))
         return f"{self.lower(node.left)} {node.op} {self.lower(node.right)}"
 
     def member(self, node: core.In) -> str:
-        values = ", ".join(str(_lit(v)).replace("_", " ") for v in node.values)
-        return (f"{self.lower(node.operand)} is "
-                f"{'none' if node.negated else 'one'} of: {values}")
+        _ = self.tr.gettext
+        values = ", ".join(self.lit(core.Lit(v, node.operand.type)) for v in node.values)
+        subject = self.lower(node.operand)
+        if node.negated:
+            return _("{operand} is none of: {values}").format(operand=subject, values=values)
+        return _("{operand} is one of: {values}").format(operand=subject, values=values)
 
     def is_known(self, node: core.IsKnown) -> str:
-        return f"{self.lower(node.operand)} is {'not stated' if node.negated else 'stated'}"
+        _ = self.tr.gettext
+        subject = self.lower(node.operand)
+        if node.negated:
+            return _("{operand} is not stated").format(operand=subject)
+        return _("{operand} is stated").format(operand=subject)
 
     def call(self, node: core.Call) -> str:
+        _ = self.tr.gettext
         first, second = (self.lower(a) for a in node.args)
-        unit = "whole years" if node.function == "years_between" else "days"
-        return f"{unit} from {first} to {second}"
+        if node.function == "years_between":
+            return _("whole years from {first} to {second}").format(first=first, second=second)
+        return _("days from {first} to {second}").format(first=first, second=second)
 
 
-def expr_words(expr: core.Expr, ruleset: RuleSet) -> str:
-    """An expression in plain words: facts by their docs (and names), definitions by name."""
-    return _Words(ruleset).lower(expr)
+def expr_words(expr: core.Expr, ruleset: RuleSet, lang: str | None = None) -> str:
+    """An expression in plain words, in a language (see `_Words`)."""
+    return _Words(ruleset, translator(lang)).lower(expr)
 
 
 def definitions_of(expr: core.Expr, ruleset: RuleSet) -> list[str]:
@@ -145,6 +173,11 @@ class ProvisionDescription:
     definitions: tuple[tuple[str, str, str], ...]   # (name, rule text, words)
     facts: tuple[tuple[str, str], ...]              # (path, doc)
     outcomes: tuple[str, ...]
+    lang: str = "en"
+    quote_origin: str = ""                          # official text (source) / our translation
+    other_quotes: tuple[tuple[str, str, str], ...] = ()  # (lang, text, origin) in other languages
+    confidence_text: str = ""
+    mark: str = ""
 
 
 def find_provision(ruleset: RuleSet, pid: str) -> Provision:
@@ -152,20 +185,26 @@ def find_provision(ruleset: RuleSet, pid: str) -> Provision:
     return ruleset.provision(pid)
 
 
-_EFFECT = {"worsens": "worsens the offender's position: reaches only acts committed while in "
-                      "force (CC 6(3))",
-           "improves": "improves the offender's position: also reaches acts committed before it "
-                       "entered into force (CC 6(1))",
-           "neutral": "neutral: applies to acts committed while in force"}
+_EFFECT = {"worsens": N_("worsens the offender's position: reaches only acts committed while in "
+                         "force (CC 6(3))"),
+           "improves": N_("improves the offender's position: also reaches acts committed before "
+                          "it entered into force (CC 6(1))"),
+           "neutral": N_("neutral: applies to acts committed while in force")}
 
 
-def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
-    """Everything `rules explain` shows about a provision."""
+def describe(ruleset: RuleSet, pid: str, lang: str | None = None) -> ProvisionDescription:
+    """Everything `rules explain` shows about a provision, in a language."""
+    tr = translator(lang)
+    _ = tr.gettext
+    words = tr.words(ruleset)
+    lower = _Words(ruleset, tr).lower
     p = find_provision(ruleset, pid)
-    in_force = f"from {p.start.isoformat()}" + (f" until {p.end.isoformat()} (inclusive)"
-                                                if p.end else "")
-    overridden_by = tuple((q.id, q.title) for q in ruleset.provisions if p.id in q.overrides)
-    conditions = tuple(ConditionWords(c.kind, c.text, expr_words(c.expr, ruleset))
+    in_force = _("from {date}").format(date=tr.format_date(p.start))
+    if p.end:
+        in_force += " " + _("until {date} (inclusive)").format(date=tr.format_date(p.end))
+    overridden_by = tuple((q.id, words.title(q)) for q in ruleset.provisions
+                          if p.id in q.overrides)
+    conditions = tuple(ConditionWords(c.kind, c.text, lower(c.expr))
                        for c in p.conditions)
     definitions: list[str] = []
     facts: set[str] = set()
@@ -175,76 +214,86 @@ def describe(ruleset: RuleSet, pid: str) -> ProvisionDescription:
     outcomes = []
     for o in p.outcomes:
         if isinstance(o, ConclusionOutcome):
-            outcomes.append(f"concludes {o.name.replace('_', ' ')} = "
-                            f"{expr_words(o.value, ruleset)}")
+            value = o.value
+            if isinstance(value, core.Lit) and value.type.kind == "text" and \
+                    isinstance(value.value, str):
+                shown = words.text(value.value)
+            else:
+                shown = lower(value)
+            outcomes.append(_("concludes {name} = {value}").format(
+                name=words.conclusion(o.name), value=shown))
             facts |= ruleset.facts_read(o.value, derived=False)
         else:
-            action = ruleset.actions.get(o.action)
-            text = f"{_MODALITY_WORDS[o.modality]} {o.action}"
-            if action is not None and action.description:
-                text += f" ({action.description})"
+            text = f"{_(_MODALITY_WORDS[o.modality])} {words.action(o.action)}"
+            description = words.action_description(o.action)
+            if description and description != words.action(o.action):
+                text += f" ({description})"
             if o.args:
-                text += " with " + ", ".join(f"{k} = {expr_words(v, ruleset)}"
-                                             for k, v in o.args)
-                for _, value in o.args:
-                    facts |= ruleset.facts_read(value, derived=False)
+                text += " " + _("with {arguments}").format(arguments=", ".join(
+                    f"{k} = {lower(v)}" for k, v in o.args))
+                for _name, arg in o.args:
+                    facts |= ruleset.facts_read(arg, derived=False)
             outcomes.append(text)
+    quote = words.quote(p)
     return ProvisionDescription(
-        p.id, p.title, p.quote, tuple((c.short, c.full) for c in p.sources), p.confidence,
-        in_force, _EFFECT[p.effect],
-        tuple((q, ruleset.by_id[q].title) for q in p.overrides if q in ruleset.by_id),
+        p.id, words.title(p), quote.text if quote else "",
+        tuple((words.citation(c), words.citation_full(c)) for c in p.sources), p.confidence,
+        in_force, _(_EFFECT[p.effect]),
+        tuple((q, words.title(q)) for q in p.overrides if q in ruleset.by_id),
         overridden_by, conditions,
-        tuple((d, ruleset.definitions[d].text, expr_words(ruleset.definitions[d].expr, ruleset))
+        tuple((d, ruleset.definitions[d].text, lower(ruleset.definitions[d].expr))
               for d in definitions),
-        tuple((f, ruleset.facts[f].doc) for f in sorted(facts) if f in ruleset.facts),
-        tuple(outcomes))
-
-
-_CONFIDENCE_WORDS = {"confirmed": "confirmed (primary text)",
-                     "secondary": "[S] secondary source: check the text before relying on it",
-                     "uncertain": "[U] uncertain source: check the text before relying on it"}
+        tuple((f, words.fact(f)) for f in sorted(facts) if f in ruleset.facts),
+        tuple(outcomes), tr.lang, words.quote_origin(quote) if quote else "",
+        tuple((q.lang, q.text, words.quote_origin(q)) for q in p.quotes if q != quote),
+        words.confidence(p.confidence), words.mark(p.confidence))
 
 
 def render_description(d: ProvisionDescription) -> RenderableType:
-    """A provision for the terminal."""
+    """A provision for the terminal, in the description's language."""
+    _ = translator(d.lang).gettext
     table = Table(title=Text(f"{d.id}: {d.title}"), title_justify="left", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
     if d.quote:
-        _add_row(table, "text", f"\u201c{d.quote}\u201d")
-    _add_row(table, "source", "\n".join(full for _, full in d.sources))
-    _add_row(table, "confidence", Text(_CONFIDENCE_WORDS[d.confidence],
-                                     style="" if d.confidence == "confirmed" else "yellow"))
-    _add_row(table, "in force", d.in_force)
-    _add_row(table, "effect", d.effect)
-    _add_row(table, "overrides", "\n".join(f"{i} ({t})" for i, t in d.overrides) or "nothing")
-    _add_row(table, "overridden by", "\n".join(f"{i} ({t})" for i, t in d.overridden_by)
-                  or "nothing")
+        _add_row(table, _("text"), f"\u201c{d.quote}\u201d ({d.quote_origin})")
+    for lang, text, origin in d.other_quotes:
+        _add_row(table, _("text ({lang})").format(lang=lang), f"\u201c{text}\u201d ({origin})")
+    _add_row(table, _("source"), "\n".join(full for _short, full in d.sources))
+    confidence = f"{d.mark} {d.confidence_text}".strip() if d.mark else d.confidence_text
+    _add_row(table, _("confidence"), Text(confidence,
+                                          style="" if d.confidence == "confirmed" else "yellow"))
+    _add_row(table, _("in force"), d.in_force)
+    _add_row(table, _("effect"), d.effect)
+    _add_row(table, _("overrides"), "\n".join(f"{i} ({t})" for i, t in d.overrides)
+             or _("nothing"))
+    _add_row(table, _("overridden by"), "\n".join(f"{i} ({t})" for i, t in d.overridden_by)
+             or _("nothing"))
     parts: list[RenderableType] = [table]
-    conditions = Table(title="Applies when", title_justify="left")
-    conditions.add_column("as written")
-    conditions.add_column("in plain words")
+    conditions = Table(title=_("Applies when"), title_justify="left")
+    conditions.add_column(_("as written"))
+    conditions.add_column(_("in plain words"))
     for c in d.conditions:
-        _add_row(conditions, f"{c.kind} {c.text}", ("unless " if c.kind == "unless" else "")
-                           + c.words)
+        _add_row(conditions, f"{c.kind} {c.text}",
+                 (_("unless") + " " if c.kind == "unless" else "") + c.words)
     if d.conditions:
         parts.append(conditions)
     else:
-        parts.append(Text("Applies whenever it is in force (no conditions)."))
+        parts.append(Text(_("Applies whenever it is in force (no conditions).")))
     if d.definitions:
-        terms = Table(title="Terms used", title_justify="left")
-        for column in ("term", "defined as", "in plain words"):
+        terms = Table(title=_("Terms used"), title_justify="left")
+        for column in (_("term"), _("defined as"), _("in plain words")):
             terms.add_column(column)
         for name, text, words in d.definitions:
             _add_row(terms, name, text, words)
         parts.append(terms)
     if d.facts:
-        facts = Table(title="Facts read", title_justify="left")
-        facts.add_column("fact")
-        facts.add_column("meaning")
+        facts = Table(title=_("Facts read"), title_justify="left")
+        facts.add_column(_("fact"))
+        facts.add_column(_("meaning"))
         for path, doc in d.facts:
             _add_row(facts, path, doc)
         parts.append(facts)
-    parts.append(Text("Outcomes", style="bold"))
+    parts.append(Text(_("Outcomes"), style="bold"))
     parts.extend(Text(f"  - {o}") for o in d.outcomes)
     return Group(*parts)

@@ -69,7 +69,7 @@ def report_context(decision: Decision, ruleset: RuleSet, lang: str = "en",
     from rules.i18n import translator
 
     t = translator(lang)
-    return {"report": report or build_report(decision, ruleset),
+    return {"report": report or build_report(decision, ruleset, lang),
             "title": title or t.gettext("Case report"),
             "reference": reference or case_reference(decision),
             "issued": t.format_date(issued or dt.date.today()),

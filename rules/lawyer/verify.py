@@ -74,6 +74,8 @@ def read_decision(data: Any) -> Decision:
     if missing:
         raise BadDecision("not a saved decision (from `rules eval --json`): missing "
                           + ", ".join(missing))
+    # `labels` (from `--json --labels LANG`) only names the ids for people: not part of it
+    data = {k: v for k, v in data.items() if k != "labels"}
     try:
         return Decision.model_validate(data)
     except ValidationError as error:
@@ -146,24 +148,36 @@ def verify(saved: Decision | Any, ruleset: RuleSet) -> Verification:
     return Verification(decision, now, tuple(differences))
 
 
-def render_verification(v: Verification) -> str:
-    """The verification as plain text lines."""
+def render_verification(v: Verification, lang: str | None = None) -> str:
+    """The verification as plain text lines, in a language."""
+    from rules.i18n import translator
+
+    tr = translator(lang)
+    _ = tr.gettext
     saved, now = v.saved.record, v.now.record
     lines = []
-    when = (f"as of {v.saved.as_of}" if v.saved.as_of_source == "as_of"
-            else f"on the {v.saved.as_of_source}")
-    lines.append(f"Re-decided the saved case {when} (case {saved.case_sha256[:12]}).")
+    if v.saved.as_of_source == "as_of":
+        when = _("as of {date}").format(date=v.saved.as_of)
+    else:
+        when = _("on the offence date") if v.saved.as_of_source == "offence date" else \
+            _("with the offence date unknown")
+    lines.append(_("Re-decided the saved case {when} (case {case}).").format(
+        when=when, case=saved.case_sha256[:12]))
     if v.rules_changed:
-        lines.append(f"Rule set: CHANGED since the decision (was {saved.rules_sha256[:12]}, "
-                     f"now {now.rules_sha256[:12]}).")
+        lines.append(_("Rule set: CHANGED since the decision (was {was}, now {now}).").format(
+            was=saved.rules_sha256[:12], now=now.rules_sha256[:12]))
     else:
-        lines.append(f"Rule set: unchanged ({now.rules_sha256[:12]}).")
+        lines.append(_("Rule set: unchanged ({now}).").format(now=now.rules_sha256[:12]))
     if v.engine_changed:
-        lines.append(f"Engine: was {saved.engine_version}, now {now.engine_version}.")
+        lines.append(_("Engine: was {was}, now {now}.").format(was=saved.engine_version,
+                                                               now=now.engine_version))
     if v.holds:
-        lines.append("The decision still holds: outcomes, conclusions, undetermined items and "
-                     "conflicts are identical.")
+        lines.append(_("The decision still holds: outcomes, conclusions, undetermined items and "
+                       "conflicts are identical."))
     else:
-        lines.append(f"The decision no longer holds: {len(v.differences)} difference(s).")
+        count = len(v.differences)
+        lines.append(tr.ngettext("The decision no longer holds: {n} difference.",
+                                 "The decision no longer holds: {n} differences.",
+                                 count).format(n=count))
         lines.extend(f"  - {d.text}" for d in v.differences)
     return "\n".join(lines)

@@ -14,6 +14,8 @@ in that state (confirmed by the evaluator, never only by the solver).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,23 +39,29 @@ AVAILABILITY = {"required": "available", "permitted": "available", "forbidden": 
 
 @dataclass
 class Completions:
-    """The z3 encoding of one rule set (built once, cached on the rule set) and its queries."""
+    """The completion search of one rule set. Each case gets a fresh encoding and solver, so
+    the same case always gets the same examples (z3 is deterministic from a fresh start; a
+    solver reused across cases would carry what it learnt from the others)."""
 
     ruleset: RuleSet
     timeout_ms: int = 5_000
     encoder: Encoder = field(init=False)
     solver: Any = field(init=False)
-    models: dict[dt.date | None, Model] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    def _start(self, as_of: dt.date | None) -> Model:
         self.encoder = Encoder(self.ruleset.facts.values())
+        model = Model(self.encoder, self.ruleset, as_of)
         self.solver = new_solver(self.encoder, self.encoder.derivations(self.ruleset),
                                  self.timeout_ms)
+        return model
 
-    def model(self, as_of: dt.date | None) -> Model:
-        if as_of not in self.models:
-            self.models[as_of] = Model(self.encoder, self.ruleset, as_of)
-        return self.models[as_of]
+    def refine_all(self, items: list[Undetermined], known: dict[str, Any],
+                   case: dict[str, Any], as_of: dt.date | None,
+                   strict: bool) -> list[Undetermined]:
+        """`refine` every item of one case, with one fresh encoding in a z3 context of its own."""
+        with _own_z3_context():
+            model = self._start(as_of)
+            return [self._refine(item, model, known, case, as_of, strict) for item in items]
 
     def _fixed(self, known: dict[str, Any]) -> list[Any]:
         """The known facts as constraints (and, for facts whose statement is tested, stated)."""
@@ -89,10 +97,9 @@ class Completions:
         return ([(str(v), state == i) for i, v in enumerate(values)]
                 + [("none", state == -1), ("conflict", state == -2)])
 
-    def refine(self, item: Undetermined, known: dict[str, Any], case: dict[str, Any],
-               as_of: dt.date | None, strict: bool) -> Undetermined:
+    def _refine(self, item: Undetermined, model: Model, known: dict[str, Any],
+                case: dict[str, Any], as_of: dt.date | None, strict: bool) -> Undetermined:
         """The item with its exact possibilities, an example for each, and their meaning."""
-        model = self.model(as_of)
         fixed = self._fixed(known)
         possible: list[str] = []
         examples: dict[str, dict[str, Any]] = {}
@@ -130,9 +137,33 @@ class Completions:
             decision = safe_evaluate_mode(self.ruleset, nest(trial), as_of, strict)
             return decision is not None and _state(decision, item) == state
 
-        if not holds(added):
+        # most often the facts the item needs suffice: start from them (a derived fact through
+        # the facts it is computed from), else from the whole completion
+        wanted = set(item.needs)
+        for path in item.needs:
+            fact = self.ruleset.facts.get(path)
+            if fact is not None and fact.derivation is not None:
+                wanted |= self.ruleset.facts_read(fact.derivation)
+        few = {p: v for p, v in added.items() if p in wanted}
+        start = few if few and holds(few) else added
+        if start is added and not holds(added):
             return None
-        return {p: _json(v) for p, v in minimise(added, holds).items()}
+        return {p: _json(v) for p, v in minimise(start, holds).items()}
+
+
+@contextmanager
+def _own_z3_context() -> Iterator[None]:
+    """Build and solve in a new z3 context, then give the default one back: the same case then
+    gets the same examples whatever was solved before in this process (a context keeps terms
+    and caches that steer the search), and nothing built here mixes with other analyses."""
+    import z3  # type: ignore[import-untyped]
+
+    previous = z3.z3._main_ctx
+    z3.z3._main_ctx = z3.Context()
+    try:
+        yield
+    finally:
+        z3.z3._main_ctx = previous
 
 
 def safe_evaluate_mode(ruleset: RuleSet, case: dict[str, Any], as_of: dt.date | None,

@@ -50,7 +50,7 @@ class DecisionLog:
             "as_of": record.as_of.isoformat() if record.as_of else None,
             "outcomes": {o.action: o.modality for o in decision.outcomes},
             "conclusions": sorted({c.name for c in decision.conclusions}),
-            "undetermined": sorted({u.action or u.conclusion or "" for u in decision.undetermined}),
+            "undetermined": sorted({u.action or u.conclusion or "" for u in decision.open_items()}),
             "conflicts": sorted({c.action or c.conclusion or "" for c in decision.conflicts}),
         }
         if self.log_cases:

@@ -134,10 +134,16 @@ class Validation:
         elif kind == "enum":
             values = ", ".join(fact.type.values)
             if source == "text":
+                # every way a user writes a value (labels, aliases, spellings), as
+                # `ruleset.vocabulary.resolve` and the polars plan read it
+                names = self.ruleset.vocabulary.names(fact.type)
+                by_value: dict[str, list[str]] = {}
+                for name, resolved in names.items():
+                    by_value.setdefault(resolved, []).append(name)
                 from sqlglot import exp
-                member = exp.In(this=_raw_text(path), expressions=[text(v) for v in
-                                                                  fact.type.values])
-                value = when([(member, _raw_text(path))])
+                value = when([(exp.In(this=_normalized(path), expressions=[
+                    text(n) for n in spellings]), text(resolved))
+                    for resolved, spellings in by_value.items()])
                 bad(_and(given, _null(value)), f"unknown value; expected one of {values}")
             else:
                 value = null("VARCHAR")
@@ -289,6 +295,23 @@ class Validation:
             else:
                 out.append((c, col(c)))
         return out
+
+
+def _normalized(path: str) -> exp.Expression:
+    """`rules.language.spelling.normalize` in SQL (lower case, ё as е, quotes dropped, runs of
+    separators one space, trimmed; Unicode NFC is left to the input)."""
+    from sqlglot import exp
+
+    from rules.language.spelling import QUOTES, SEPARATORS
+
+    lowered = exp.Anonymous(this="REPLACE", expressions=[exp.Lower(this=_raw_text(path)),
+                                                        text("ё"), text("е")])
+    quotes = "[" + "".join("\\" + q if q in "\\[]^-" else q for q in QUOTES) + "]"
+    unquoted = exp.RegexpReplace(this=lowered, expression=text(quotes), replacement=text(""),
+                                 modifiers=text("g"))
+    spaced = exp.RegexpReplace(this=unquoted, expression=text(SEPARATORS),
+                               replacement=text(" "), modifiers=text("g"))
+    return exp.Trim(this=spaced)
 
 
 def _trim(path: str) -> exp.Expression:
