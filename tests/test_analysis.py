@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import rules
-from rules.solver.analysis import analyse, nest
+from rules.cases.convert import nest
+from rules.solver.analysis import analyse
 from rules.solver.check import check_all
 
 PROVISIONS = '''

@@ -1,10 +1,10 @@
-"""The effect of an amendment on a corpus, on the batch back end.
+"""The effect of an amendment on a corpus, on any engine (`rules.batch.engines`).
 
-Both rule sets are compiled to polars plans and run over the same chunks of the corpus; the
-transitions (`reconciliation: required -> forbidden`) are counted with a group-by per action and
-single-valued conclusion, never with a Python loop over rows. The result is the same
-`CorpusDiff` the per-case path (`corpus.diff_corpus`) gives, so the report does not change with
-the engine; rows in = rows evaluated + rows rejected, per chunk.
+Both rule sets are prepared for the engine and run over the same chunks of the corpus (read by
+the one case reader); the transitions (`reconciliation: required -> forbidden`) are counted with
+a group-by per action and single-valued conclusion, never with a Python loop over rows. The
+result does not depend on the engine (`tests/test_engines.py`); rows in = rows evaluated + rows
+rejected, per chunk. Rows are numbered from 1, and named by their `id` column when there is one.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rules.batch.engines import open_engine
 from rules.batch.exprs import ROW
-from rules.batch.polars_plan import compile_batch
-from rules.batch.run import BatchError, evaluate_frame, read_chunks
+from rules.batch.run import BatchError
+from rules.cases.read import read_frames
 from rules.language.ruleset import RuleSet
 
 if TYPE_CHECKING:
@@ -65,24 +66,27 @@ CHUNK_ROWS = 1_000_000
 def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
                      as_of: dt.date | None = None, chunk_rows: int = CHUNK_ROWS,
                      progress: Callable[[int], None] | None = None,
-                     changed_out: Path | None = None, examples: int = 3) -> CorpusDiff:
-    """Decide every case of a file under both rule sets and count the transitions."""
+                     changed_out: Path | None = None, examples: int = 3,
+                     engine: str = "polars", **options: Any) -> CorpusDiff:
+    """Decide every case of a file under both rule sets on `engine` and count the
+    transitions."""
     import polars as pl
 
     started = time.perf_counter()
-    plans = (compile_batch(base, as_of), compile_batch(amended, as_of))
+    engines = (open_engine(engine, base, as_of, **options),
+               open_engine(engine, amended, as_of, **options))
     keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
     result = CorpusDiff()
     handle = changed_out.open("w", encoding="utf-8") if changed_out is not None else None
     try:
-        for chunk in read_chunks(path, chunk_rows):
+        for chunk in read_frames(path, chunk_rows):
             keep = [ID] if ID in chunk.columns else []
             if keep:
                 chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
             offset = result.rows_in + 1
             (old, old_rejects), (new, new_rejects) = (
-                evaluate_frame(plan, chunk, keep, provisions=False, offset=offset,
-                               statuses_only=True) for plan in plans)
+                e.decide(chunk, keep, provisions=False, offset=offset, statuses_only=False)
+                for e in engines)
             rejects = pl.concat([old_rejects, new_rejects]).unique(ROW, keep="first",
                                                                     maintain_order=True)
             result.rows_in += chunk.height
@@ -111,6 +115,8 @@ def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
     finally:
         if handle is not None:
             handle.close()
+        for e in engines:
+            e.close()
     result.seconds = time.perf_counter() - started
     return result
 

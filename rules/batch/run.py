@@ -1,37 +1,43 @@
-"""Running a compiled plan over files: chunked reading, results, rejects and the summary.
+"""Running a compiled plan over files: results, rejects and the summary.
 
-Inputs: Parquet (a file, or a folder of Parquet files, hive-partitioned or not), CSV, JSONL (dotted
-column names, or nested JSON objects). A Parquet input (to a summary or to Parquet results) is
-one streaming polars query over the whole input (`_run_parquet`): planned once, memory bounded
-by the streaming engine's morsels, results sunk by polars' parallel Parquet writer. Other inputs
-are read in chunks; each chunk is validated and decided in one lazy pass, results and rejects
-appended to their files as chunks finish, so memory is bounded by the chunk size, not the input.
-The row count is an invariant: rows in = rows evaluated + rows rejected, checked for every run
-(and every chunk).
+Inputs are read by the one reader of case files (`rules.cases.read`). A Parquet input (to a
+summary or to Parquet results) is one streaming polars query over the whole input
+(`_run_parquet`): planned once, memory bounded by the streaming engine's morsels, results sunk by
+polars' parallel Parquet writer. Other inputs, and every engine without a whole-file path of its
+own, go chunk by chunk (`run_chunks`, any engine's `decide`): results and rejects are appended
+to their files as chunks finish, so memory is bounded by the chunk size, not the input. The row
+count is an invariant: rows in = rows evaluated + rows rejected, checked for every run (and
+every chunk).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from rules.batch.exprs import BAD, CONCLUSION_STATUSES, PARSE_ERROR, REASON, ROW, STATUSES
+from rules.batch.exprs import BAD, CONCLUSION_STATUSES, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
-from rules.language.source import RulesError
+from rules.cases.read import (
+    DEFAULT_CHUNK_ROWS,
+    CaseFileError,
+    count_rows,
+    input_format,
+    read_frames,
+    scan_parquet,
+)
 
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow.parquet as pq
 
-DEFAULT_CHUNK_ROWS = 1_000_000
+    from rules.language.ruleset import RuleSet
+
+IN_MEMORY: Final = "in-memory"
 
 
-class BatchError(RulesError):
+class BatchError(CaseFileError):
     """A problem with a batch input or output (not with one row: those are rejects)."""
 
 
@@ -59,6 +65,22 @@ class BatchSummary:
                 table = self.actions.setdefault(name, {})
             table[status] = table.get(status, 0) + int(value)
 
+    def merge(self, other: BatchSummary) -> None:
+        """Add another run's counts (a partition decided apart): summaries add up."""
+        self.rows_in += other.rows_in
+        self.rows_evaluated += other.rows_evaluated
+        self.rows_rejected += other.rows_rejected
+        for name, counts in other.actions.items():
+            table = self.actions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for name, counts in other.conclusions.items():
+            table = self.conclusions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for reason, count in other.reject_reasons.items():
+            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + count
+
     def to_dict(self) -> dict[str, Any]:
         return {"rows_in": self.rows_in, "rows_evaluated": self.rows_evaluated,
                 "rows_rejected": self.rows_rejected, "balanced": self.balanced,
@@ -66,162 +88,9 @@ class BatchSummary:
                 "reject_reasons": self.reject_reasons}
 
 
-# ---- reading ---------------------------------------------------------------------------------
-
-def input_format(path: Path) -> str:
-    if path.is_dir():
-        return "parquet"
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in (".csv", ".tsv"):
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    raise BatchError(f"{path}: read cases from .parquet (or a folder of them), .csv or .jsonl")
-
-
-def count_rows(path: Path) -> int | None:
-    """The number of rows, when it is cheap to know (Parquet metadata); else None."""
-    import polars as pl
-
-    if input_format(path) != "parquet":
-        return None
-    return int(_scan_parquet(path).select(pl.len()).collect().item())
-
-
-def _scan_parquet(path: Path) -> pl.LazyFrame:
-    import polars as pl
-
-    if path.is_dir():
-        return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
-    return pl.scan_parquet(path)
-
-
-def read_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pl.DataFrame]:
-    """The input in chunks of at most about `chunk_rows` rows, in order, every row once."""
-    if not path.exists():
-        raise BatchError(f"{path}: no such file or folder")
-    fmt = input_format(path)
-    if fmt == "parquet":
-        yield from _parquet_chunks(path, chunk_rows)
-    elif fmt == "csv":
-        yield from _csv_chunks(path, chunk_rows)
-    else:
-        yield from _jsonl_chunks(path, chunk_rows)
-
-
-def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    total = count_rows(path) or 0
-    scan = _scan_parquet(path)
-    for start in range(0, total, chunk_rows):
-        yield scan.slice(start, chunk_rows).collect()
-
-
-def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    import polars as pl
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    with open(path, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        return
-    types = {name: pa.string() for name in header}
-    reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=max(1 << 20, chunk_rows * 64)),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=True))
-    for batch in reader:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        yield frame
-
-
-def _jsonl_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    with open(path, "rb") as handle:
-        lines: list[bytes] = []
-        for line in handle:
-            if not line.strip():
-                continue
-            lines.append(line)
-            if len(lines) >= chunk_rows:
-                yield _jsonl_frame(lines)
-                lines = []
-        if lines:
-            yield _jsonl_frame(lines)
-
-
-def _jsonl_frame(lines: list[bytes]) -> pl.DataFrame:
-    import polars as pl
-
-    try:
-        frame = pl.read_ndjson(io.BytesIO(b"".join(lines)), infer_schema_length=None)
-        if frame.height != len(lines):
-            raise ValueError("row count")
-        return _flatten(frame)
-    except Exception:  # one bad line: parse line by line, reject only that line
-        return _jsonl_slow(lines)
-
-
-def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """Nested JSON objects (struct columns) to dotted columns: `victim.age`."""
-    import polars as pl
-
-    while any(isinstance(dtype, pl.Struct) for dtype in frame.dtypes):
-        exprs: list[pl.Expr] = []
-        for name, dtype in frame.schema.items():
-            if isinstance(dtype, pl.Struct):
-                exprs.extend(pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
-                             for f in dtype.fields)
-            else:
-                exprs.append(pl.col(name))
-        frame = frame.select(exprs)
-    return frame
-
-
-def _jsonl_slow(lines: list[bytes]) -> pl.DataFrame:
-    """Line by line: malformed lines are rejected; values are given as text and typed later."""
-    import polars as pl
-
-    rows: list[dict[str, str | None]] = []
-    for line in lines:
-        row: dict[str, str | None] = {}
-        try:
-            data = json.loads(line)
-        except ValueError as error:
-            row[PARSE_ERROR] = f"not valid JSON: {error}"
-        else:
-            if isinstance(data, dict):
-                _flatten_dict(data, "", row)
-            else:
-                row[PARSE_ERROR] = f"a case is a JSON object, not {type(data).__name__}"
-        rows.append(row)
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    return pl.DataFrame({name: [row.get(name) for row in rows] for name in names},
-                        schema={name: pl.String for name in names}, height=len(rows))
-
-
-def _flatten_dict(data: dict[str, Any], prefix: str, out: dict[str, str | None]) -> None:
-    for key, value in data.items():
-        name = prefix + key
-        if isinstance(value, dict):
-            _flatten_dict(value, name + ".", out)
-        elif value is None:
-            out[name] = None
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif isinstance(value, (int, float, str)):
-            out[name] = str(value)
-        else:
-            out[name] = json.dumps(value)
-
-
 # ---- writing ---------------------------------------------------------------------------------
 
-class _Writer:
+class Writer:
     """Appends frames to a Parquet or CSV file (lists joined with `|` in CSV)."""
 
     def __init__(self, path: Path):
@@ -269,57 +138,87 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     import polars as pl
 
     frame = frame.with_row_index(ROW, offset=offset)
-    checked = plan.validate(frame.lazy(), keep, texts=False).collect()
-    bad = checked.get_column(BAD)
+    # One lazy plan from the frame to the results (validation, decision, the bad-row flag
+    # carried along), on the in-memory engine: polars 2 streams by default, which costs more
+    # than it saves on a frame already in memory. Bad rows are decided too, then dropped.
+    checked = plan.validate(frame.lazy(), keep, texts=False)
+    decided = plan.decide(checked, (*keep, BAD), provisions, statuses_only) \
+        .collect(engine=IN_MEMORY)
+    bad = decided.get_column(BAD)
     if bad.any():
         # Explain only the flagged rows: reason texts cost more than the whole decision.
         rejects = plan.validate(frame.filter(bad).lazy(), keep).select(
-            [ROW, *keep, pl.col(REASON).alias("reason")]).collect()
-        checked = checked.filter(~pl.col(BAD))
+            [ROW, *keep, pl.col(REASON).alias("reason")]).collect(engine=IN_MEMORY)
+        results = decided.filter(~bad).drop(BAD)
     else:
         rejects = frame.head(0).select([ROW, *keep]).with_columns(
             pl.lit("", pl.String).alias("reason"))
-    results = plan.decide(checked.lazy(), keep, provisions, statuses_only).collect()
+        results = decided.drop(BAD)
     if results.height + rejects.height != frame.height:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {frame.height} in, {results.height} evaluated, "
                          f"{rejects.height} rejected")
     return results, rejects
 
 
+Decide = Callable[..., "tuple[pl.DataFrame, pl.DataFrame]"]
+
+
 def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None = None,
               keep: Sequence[str] = (), chunk_rows: int = DEFAULT_CHUNK_ROWS,
               provisions: bool = True,
               progress: Callable[[int], None] | None = None) -> BatchSummary:
-    """Decide every case of a file; write results (if `out`) and rejects; count everything."""
+    """Decide every case of a file with polars; write results (if `out`) and rejects; count
+    everything."""
+    if rejects_path is None and out is not None:
+        rejects_path = default_rejects(out)
+    if cases.exists() and input_format(cases) == "parquet" and (
+            out is None or out.suffix.lower() in (".parquet", ".pq")):
+        summary = BatchSummary()
+        _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
+        return finish(plan.ruleset, summary)
+
+    def decide(frame: pl.DataFrame, keep: Sequence[str], provisions: bool, offset: int,
+               statuses_only: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return evaluate_frame(plan, frame, keep, provisions, offset, statuses_only)
+
+    return run_chunks(plan.ruleset, decide, cases, out, rejects_path, keep, chunk_rows,
+                      provisions, progress)
+
+
+def default_rejects(out: Path) -> Path:
+    """Where the rejects of results written to `out` go by default."""
+    return out.with_name(out.stem + ".rejects.csv")
+
+
+def run_chunks(ruleset: RuleSet, decide: Decide, cases: Path, out: Path | None,
+               rejects_path: Path | None = None, keep: Sequence[str] = (),
+               chunk_rows: int = DEFAULT_CHUNK_ROWS, provisions: bool = True,
+               progress: Callable[[int], None] | None = None) -> BatchSummary:
+    """Any engine's `decide(frame, keep, provisions, offset, statuses_only) -> (results,
+    rejects)` over the chunks of a case file, results and rejects appended as chunks finish."""
     import polars as pl
 
     summary = BatchSummary()
     if rejects_path is None and out is not None:
-        rejects_path = out.with_name(out.stem + ".rejects.csv")
-    if cases.exists() and input_format(cases) == "parquet" and (
-            out is None or out.suffix.lower() in (".parquet", ".pq")):
-        _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
-        return _finish(plan, summary)
-    writer = _Writer(out) if out is not None else None
-    reject_writer = _Writer(rejects_path) if rejects_path is not None else None
-    summary_exprs = plan.summary_exprs()
+        rejects_path = default_rejects(out)
+    writer = Writer(out) if out is not None else None
+    reject_writer = Writer(rejects_path) if rejects_path is not None else None
+    counts = summary_exprs(ruleset)
     last_results: pl.DataFrame | None = None
     last_rejects: pl.DataFrame | None = None
     try:
-        for chunk in read_chunks(cases, chunk_rows):
+        for chunk in read_frames(cases, chunk_rows):
             missing = [c for c in keep if c not in chunk.columns]
             if missing:
                 raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
-            results, rejects = evaluate_frame(plan, chunk, keep, provisions,
-                                              offset=summary.rows_in,
-                                              statuses_only=writer is None)
+            results, rejects = decide(chunk, keep, provisions, summary.rows_in, writer is None)
             summary.rows_in += chunk.height
             summary.rows_evaluated += results.height
             summary.rows_rejected += rejects.height
             if results.height:
-                summary.add(results.select(summary_exprs).row(0, named=True))
+                summary.add(results.select(counts).row(0, named=True))
             if rejects.height:
-                for reason, count in _reason_kinds(rejects).items():
+                for reason, count in reason_kinds(rejects).items():
                     summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
             if writer is not None:
                 if results.height:
@@ -337,11 +236,27 @@ def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path
             reject_writer.close(last_rejects.clear() if last_rejects is not None else
                                 pl.DataFrame({ROW: [], "reason": []},
                                              schema={ROW: pl.UInt32, "reason": pl.String}))
-    return _finish(plan, summary)
+    return finish(ruleset, summary)
 
 
-def _finish(plan: BatchPlan, summary: BatchSummary) -> BatchSummary:
-    for name in plan.actions:
+def summary_exprs(ruleset: RuleSet) -> list[pl.Expr]:
+    """One count per (action, status) and (conclusion, status): a single-row frame."""
+    import polars as pl
+
+    out: list[pl.Expr] = []
+    for name in ruleset.actions:
+        for status in STATUSES:
+            out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
+    for name in ruleset.conclusions:
+        for status in CONCLUSION_STATUSES:
+            out.append((pl.col(f"{name}.status") == status).sum()
+                       .alias(f"{name}.status\0{status}"))
+    return out
+
+
+def finish(ruleset: RuleSet, summary: BatchSummary) -> BatchSummary:
+    """Every action in the summary, and the row count checked."""
+    for name in ruleset.actions:
         summary.actions.setdefault(name, {})
     if not summary.balanced:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {summary.rows_in} in, {summary.rows_evaluated} evaluated, "
@@ -361,7 +276,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     """
     import polars as pl
 
-    scan = _scan_parquet(cases)
+    scan = scan_parquet(cases)
     names = scan.collect_schema().names()
     missing = [c for c in keep if c not in names]
     if missing:
@@ -372,7 +287,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
     if out is None:
         decided = plan.decide(valid, (), provisions=False, statuses_only=True)
-        counts = decided.select([pl.len().alias(_EVALUATED), *plan.summary_exprs()])
+        counts = decided.select([pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)])
         totals, flags = pl.collect_all([counts, flagged], engine="streaming")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -380,7 +295,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
         sink = results.sink_parquet(out, compression="zstd", lazy=True)
         flags = pl.collect_all([sink, flagged], engine="streaming")[1]
         totals = pl.scan_parquet(out).select(
-            [pl.len().alias(_EVALUATED), *plan.summary_exprs()]).collect()
+            [pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)]).collect()
     row = totals.row(0, named=True)
     summary.rows_in += int(flags.item(0, _ROWS))
     summary.rows_evaluated += int(row.pop(_EVALUATED))
@@ -392,10 +307,10 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
         rejects = plan.validate(scan.join(bad, on=ROW, how="semi"), keep) \
             .select([ROW, *keep, pl.col(REASON).alias("reason")]) \
             .collect(engine="streaming").sort(ROW)
-        for reason, count in _reason_kinds(rejects).items():
+        for reason, count in reason_kinds(rejects).items():
             summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
         if rejects_path is not None:
-            writer = _Writer(rejects_path)
+            writer = Writer(rejects_path)
             try:
                 if rejects.height:
                     writer.write(rejects)
@@ -410,7 +325,7 @@ _ROWS = "__rows"
 _REJECTED = "__rejected"
 
 
-def _reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
+def reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
     """Rejections by the field of their first problem (`victim.age`, `offence.kind`, ...)."""
     import polars as pl
 
@@ -420,4 +335,5 @@ def _reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
 
 
 __all__ = ["CONCLUSION_STATUSES", "DEFAULT_CHUNK_ROWS", "STATUSES", "BatchError",
-           "BatchSummary", "count_rows", "evaluate_frame", "read_chunks", "run_batch"]
+           "BatchSummary", "count_rows", "default_rejects", "evaluate_frame", "finish",
+           "reason_kinds", "run_batch", "run_chunks", "summary_exprs"]
