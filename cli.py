@@ -26,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 RulesOption = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of .law files (default: the bundled bill).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a report.")]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="No presumptions: every fact the case leaves out stays unknown.")]
 
 
 class UserError(Exception):
@@ -93,6 +95,7 @@ def eval_command(
         "--report", help="Also write the report as a printable HTML page to this file.")] = None,
     amendment: Annotated[Optional[list[Path]], typer.Option(
         "--amendment", help="Decide under the rules as changed by this amendment file.")] = None,
+    strict: StrictOption = False,
 ) -> None:
     """Decide a case: qualification, procedures, protections, and what is still unknown."""
     with user_errors():
@@ -102,7 +105,7 @@ def eval_command(
 
             ruleset = amend_all(ruleset, amendment)
         facts = _read_case(case)
-        decision = ruleset.evaluate(facts, as_of=_date(as_of))
+        decision = ruleset.evaluate(facts, as_of=_date(as_of), presumptions=not strict)
         if report is not None:
             from rules.lawyer.html import write_html
 
@@ -120,7 +123,8 @@ def eval_command(
 
                     hint = did_you_mean(pid, ruleset.by_id)
                     raise UserError(f"unknown provision `{pid}`" + (f"; {hint}" if hint else ""))
-                trace = ruleset.why_not(facts, pid, as_of=_date(as_of))
+                trace = ruleset.why_not(facts, pid, as_of=_date(as_of),
+                                        presumptions=not strict)
                 out.print(render_why_not(trace, ruleset, decision))
             return
         out.print(render_decision(decision, ruleset))
@@ -268,9 +272,9 @@ def check_command(
         analysis = None
         if ruleset is not None and not no_analysis and \
                 not any(d.severity == "error" for d in diagnostics):
-            from rules.solver.analysis import analyse
+            from rules.solver.check import check_all
 
-            analysis = analyse(ruleset, gaps or ())
+            analysis = check_all(ruleset, gaps or ())
         if as_json:
             _print_json({"ok": not any(d.severity == "error" for d in diagnostics),
                          "diagnostics": [{"code": d.code, "severity": d.severity,
@@ -471,6 +475,7 @@ def batch_command(
     no_provisions: Annotated[bool, typer.Option(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
     as_json: JsonOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Decide a whole table of cases at once (the batch back end) and summarise the outcomes."""
     with user_errors():
@@ -480,7 +485,7 @@ def batch_command(
         from rules.batch import compile_batch, count_rows, run_batch
         from rules.lawyer.report import console
 
-        plan = compile_batch(_load(rules_dir), _date(as_of))
+        plan = compile_batch(_load(rules_dir), _date(as_of), presumptions=not strict)
         total = count_rows(cases) if cases.exists() else None
         show = sys.stderr.isatty() and not as_json
         with Progress("[progress.description]{task.description}", BarColumn(),

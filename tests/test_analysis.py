@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+import rules
 from rules.solver.analysis import analyse, nest
+from rules.solver.check import check_all
 
 PROVISIONS = '''
 provision p_forbid "Forbids reporting"
@@ -141,7 +143,7 @@ def test_gaps_for_an_action(check_with):
 def test_the_bill_has_no_findings(bill):
     # CAO 66(1) caps a minor's fine "whatever the fine set by the article of the Special Part":
     # the 30 MRP of 127-2(2) is capped, no longer a conflict (issue 11)
-    result = analyse(bill)
+    result = check_all(bill)
     assert not result.inconsistencies
     assert [(f.kind, f.action, sorted(f.provisions)) for f in result.findings] == []
     assert result.seconds < 10
@@ -159,3 +161,52 @@ def test_unknown_gap_action_is_an_error(check_with):
 
     with pytest.raises(rules.RulesError, match="did you mean `report`"):
         analyse(check_with(PROVISIONS), gaps=["reportt"])
+
+
+PRESUMED_AWAY = """
+act CC "Criminal Code"
+enum kind = battery | threat
+governing date offence.date
+facts
+  offence.date : date 2015-01-01..
+  offence.kind : kind
+  offence.cruelty : boolean
+  victim.age : integer 0..150
+action support "Support programme"
+protections support
+
+presume offence.cruelty = false
+  source CC article 54 part 3
+  confidence confirmed
+
+provision support_violence "Support for child victims of violence"
+  source CC article 1
+  confidence confirmed
+  in force from 2015-01-01
+  if victim.age < 18 and (offence.kind = battery or offence.cruelty)
+  then require support
+"""
+
+
+def test_a_presumption_that_takes_a_protection_away_is_found_with_a_witness():
+    ruleset = rules.check({"p.law": PRESUMED_AWAY})
+    result = check_all(ruleset)
+    [finding] = [f for f in result.findings if f.kind == "presumption_takes_protection"]
+    assert finding.action == "support" and "offence.cruelty" in finding.message
+    # the witness: a threat against a child, cruelty left out (presumed absent: no support)
+    assert finding.witness is not None
+    assert finding.witness["offence"]["kind"] == "threat"
+    assert "cruelty" not in finding.witness["offence"]
+    without = ruleset.evaluate(finding.witness)
+    assert without.state("support") == "none"
+    with_cruelty = ruleset.evaluate({**finding.witness, "offence": {
+        **finding.witness["offence"], "cruelty": True}})
+    assert with_cruelty.state("support") == "required"
+    assert not result.inconsistencies
+
+
+def test_the_same_protection_without_the_aggravation_is_safe():
+    safe = PRESUMED_AWAY.replace("(offence.kind = battery or offence.cruelty)",
+                                 "offence.kind in {battery, threat}")
+    result = check_all(rules.check({"p.law": safe}))
+    assert not [f for f in result.findings if f.kind == "presumption_takes_protection"]

@@ -429,14 +429,18 @@ class Evaluator:
 
         return Explanation.model_validate(explanation(self, run))
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace:
-        """The full trace of one provision on a case, whether or not the index excluded it."""
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace:
+        """The full trace of one provision on a case, whether or not the index excluded it
+        (with the presumed facts filled in, as `evaluate` decides, unless `presumptions` is
+        False)."""
         from rules.interpreter.explain import trace
 
         self.ruleset.provision(provision_id)  # UnknownProvision if there is none
         index = self._ids.index(provision_id)
         _, env = self.loader.load(case)
+        if presumptions:
+            env.update((p.fact, p.value) for p in self.loader.rules.presume(env))
         run = self.run(env, as_of)
         return ProvisionTrace.model_validate(trace(self, run, index))
 

@@ -86,12 +86,13 @@ class _Checker:
         presumptions = self._presumptions([i for i in items if isinstance(i, s.Presumption)])
         inferences = self._inferences([i for i in items if isinstance(i, s.Inference)])
         constraints = self._constraints([i for i in items if isinstance(i, s.Constraint)])
+        protections = self._protections([i for i in items if isinstance(i, s.ProtectionsDecl)])
         if self.diagnostics.errors:
             return None
         return RuleSet(self.acts, self.enums, self.facts, self.definitions, self.actions,
                        self.conclusions, provisions, self.governing, dict(sources),
                        tuple(self.modules), presumptions=presumptions, inferences=inferences,
-                       constraints=constraints)
+                       constraints=constraints, protections=protections)
 
     # ---- pass 1: declarations ----------------------------------------------------------------
 
@@ -526,6 +527,18 @@ class _Checker:
         they do not read each other (the case loader repeats them until nothing changes)."""
         setters = {i.fact for i in inferences}
         return tuple(sorted(inferences, key=lambda i: sum(f in setters for f in i.facts)))
+
+    def _protections(self, items: list[s.ProtectionsDecl]) -> tuple[str, ...]:
+        found: list[str] = []
+        for item in items:
+            for name in item.actions:
+                if name not in self.actions:
+                    self.diagnostics.error("unknown_action", f"unknown action `{name}` among the "
+                                           "protections", item.span,
+                                           did_you_mean(name, self.actions))
+                elif name not in found:
+                    found.append(name)
+        return tuple(found)
 
     def _constraints(self, items: list[s.Constraint]) -> tuple[Constraint, ...]:
         checked: list[Constraint] = []

@@ -27,7 +27,7 @@ from rules.language import syntax as s
 from rules.language.source import Diagnostic, RuleSetError, Span
 
 _TOP_LEVEL = ("act", "enum", "facts", "define", "action", "conclusion", "governing", "provision",
-              "presume", "infer", "constraint", "amendment")
+              "presume", "infer", "constraint", "protections", "amendment")
 _TOP_LEVEL_LINE = re.compile(r"^({})\b".format("|".join(_TOP_LEVEL)))
 
 _WORDS = {
@@ -270,6 +270,9 @@ class _ToSyntax(Transformer[Token, Any]):
         params: tuple[s.Param, ...] = next((r for r in rest if isinstance(r, tuple)), ())
         description = next((_unquote(r) for r in rest if isinstance(r, Token)), "")
         return s.ActionDecl(str(name), params, description, self._token_span(name))
+
+    def protections_decl(self, meta: Meta, *names: Token) -> s.ProtectionsDecl:
+        return s.ProtectionsDecl(tuple(str(n) for n in names), self._span(meta))
 
     def params(self, meta: Meta, *params: s.Param) -> tuple[s.Param, ...]:
         return params

@@ -240,6 +240,7 @@ class RuleSet:
     presumptions: dict[str, Presumption] = field(default_factory=dict)
     inferences: tuple[Inference, ...] = ()
     constraints: tuple[Constraint, ...] = ()
+    protections: tuple[str, ...] = ()
 
     @cached_property
     def by_id(self) -> dict[str, Provision]:
@@ -304,10 +305,11 @@ class RuleSet:
         `presumptions=False` (`--strict`), facts the law presumes stay unknown when absent."""
         return self.evaluator.evaluate(case, as_of=as_of, presumptions=presumptions)
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace:
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace:
         """Why one provision did or did not apply to a case: every condition, with its facts."""
-        return self.evaluator.why_not(case, provision_id, as_of=as_of)
+        return self.evaluator.why_not(case, provision_id, as_of=as_of,
+                                      presumptions=presumptions)
 
 
 class Interpreter(Protocol):
@@ -316,8 +318,8 @@ class Interpreter(Protocol):
     def evaluate(self, case: Any, as_of: dt.date | str | None = None,
                  presumptions: bool = True) -> Decision: ...
 
-    def why_not(self, case: Any, provision_id: str,
-                as_of: dt.date | str | None = None) -> ProvisionTrace: ...
+    def why_not(self, case: Any, provision_id: str, as_of: dt.date | str | None = None,
+                presumptions: bool = True) -> ProvisionTrace: ...
 
 
 _ATTACHED: dict[str, Callable[[RuleSet], Any]] = {}

@@ -196,6 +196,15 @@ class ActionDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectionsDecl:
+    """`protections a, b`: actions that protect the child (a presumption may never make one of
+    them less available)."""
+
+    actions: tuple[str, ...]
+    span: Span = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ConclusionDecl:
     name: str
     type: TypeSpec
@@ -353,7 +362,7 @@ class Amendment:
 
 
 Item = Union[ActDecl, EnumDecl, GoverningDate, FactsBlock, Define, ActionDecl, ConclusionDecl,
-             Provision, Presumption, Inference, Constraint, Amendment]
+             ProtectionsDecl, Provision, Presumption, Inference, Constraint, Amendment]
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,8 @@ def verify(saved: Decision | Any, ruleset: RuleSet) -> Verification:
     decision = saved if isinstance(saved, Decision) else read_decision(saved)
     as_of = decision.as_of if decision.as_of_source == "as_of" else None
     try:
-        now = ruleset.evaluate(decision.case, as_of=as_of)
+        now = ruleset.evaluate(decision.case, as_of=as_of,
+                               presumptions=not decision.record.strict)
     except CaseError as error:
         raise BadDecision("the saved case no longer fits the rule set's facts:\n"
                           + error.render()) from None

@@ -209,6 +209,43 @@ class Encoder:
             constraints.append(encoder.expr(constraint.expr))
         return constraints
 
+    def z3_value(self, fact: Fact, value: Any) -> Any:
+        """A fact's value (not a date) as a z3 constant of the fact's variable."""
+        kind = fact.type.kind
+        if kind == "boolean":
+            return self.z3.BoolVal(bool(value))
+        if kind == "enum":
+            return self.z3.IntVal(fact.type.values.index(value))
+        if kind == "integer":
+            return self.z3.IntVal(int(value))
+        return self.z3.IntVal(self.text_code(str(value)))
+
+    def domain_of(self, fact: Fact, var: Any) -> list[Any]:
+        """The declared domain of a fact (not a date), for another variable of its sort."""
+        kind = fact.type.kind
+        if kind == "enum":
+            return [var >= 0, var < len(fact.type.values)]
+        if kind == "integer":
+            return [c for c in (var >= fact.low if fact.low is not None else None,
+                                var <= fact.high if fact.high is not None else None)
+                    if c is not None]
+        if kind == "text":
+            return [var >= 0]
+        return []
+
+    def decode(self, fact: Fact, term: Any) -> Any:
+        """A z3 value (not a date) as the case states it."""
+        kind = fact.type.kind
+        if kind == "boolean":
+            return bool(self.z3.is_true(term))
+        number = term.as_long()
+        if kind == "enum":
+            return fact.type.values[number]
+        if kind == "integer":
+            return number
+        names = {code: text for text, code in self.texts.items()}
+        return names.get(number, f"example {number}")
+
     def stated_flag(self, path: str) -> Any:
         if path not in self.stated:
             self.stated[path] = self.z3.Bool(f"{path}#stated")

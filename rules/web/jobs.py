@@ -132,7 +132,7 @@ def check_worker(payload: dict[str, Any]) -> dict[str, Any]:
     from rules.language.amendments import apply_amendment, parse_amendment
     from rules.language.loader import bundled_path, diagnose, read_sources
     from rules.language.source import RuleSetError
-    from rules.solver.analysis import analyse
+    from rules.solver.check import check_all
     from rules.web.problems import diagnostics_json
 
     sources = read_sources(payload.get("rules_dir") or bundled_path())
@@ -154,7 +154,7 @@ def check_worker(payload: dict[str, Any]) -> dict[str, Any]:
             return {"ok": False, "status": "complete", "amendment": None,
                     "diagnostics": found + diagnostics_json(error.diagnostics, error.sources),
                     "analysis": None}
-    analysis = analyse(ruleset, payload.get("gaps", []), timeout_ms=int(payload["timeout_ms"]))
+    analysis = check_all(ruleset, payload.get("gaps", []), timeout_ms=int(payload["timeout_ms"]))
     unknown = [f for f in analysis.findings if f.kind == "unknown"]
     return {"ok": not analysis.findings and not analysis.inconsistencies,
             "status": "partial" if unknown else "complete", "amendment": amendment,
