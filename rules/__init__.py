@@ -18,7 +18,8 @@ Use it like this::
 from __future__ import annotations
 
 import rules.cases
-import rules.interpreter  # noqa: F401  (attaches the interpreter to every RuleSet)
+import rules.interpreter
+import rules.solver  # noqa: F401  (attaches the completion search to every RuleSet)
 from rules.language.loader import bundled_path, check, load, parse
 from rules.language.ruleset import RuleSet
 from rules.language.source import (

@@ -66,7 +66,13 @@ class Presumed(_Model):
 
 
 class Undetermined(_Model):
-    """An action or conclusion the known facts cannot settle, and the facts that would."""
+    """An action or conclusion the known facts cannot settle, and the facts that would.
+
+    `possible` lists exactly the outcomes some completion of the case reaches (`exact`), each
+    with an example in `examples` (the facts to add); `meaning`, when every possibility means
+    the same to the user, says what: one outcome, or for an action `available` / `not
+    available` (forbidden and "no legal basis" alike) - the report does not present such an item
+    as an open question."""
 
     action: str | None = None
     conclusion: str | None = None
@@ -74,6 +80,9 @@ class Undetermined(_Model):
     needs: list[str]
     possible: list[str] = []
     provisions: list[str] = []
+    examples: dict[str, dict[str, JsonScalar]] = {}
+    meaning: str | None = None
+    exact: bool = False
 
 
 class ConflictItem(_Model):
@@ -163,22 +172,29 @@ class Decision(_Model):
     as_of_source: Literal["offence date", "as_of", "unknown"]
     outcomes: list[Outcome]
     conclusions: list[Conclusion]
-    undetermined: list[Undetermined]
     conflicts: list[Conflict]
     presumed: list[Presumed] = []
     case: dict[str, Any]
     record: Record
     _explanation: Explanation | None = PrivateAttr(default=None)
     _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
+    _undetermined: list[Undetermined] = PrivateAttr(default_factory=list)
+    _refine: Callable[[list[Undetermined]], list[Undetermined]] | None = PrivateAttr(
+        default=None)
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Decision:
         """Read a decision, including a serialised one whose JSON carries its explanation."""
         explanation = None
-        if isinstance(obj, dict) and "explanation" in obj:
+        undetermined: list[Undetermined] = []
+        if isinstance(obj, dict):
             obj = dict(obj)
-            explanation = Explanation.model_validate(obj.pop("explanation"))
+            if "explanation" in obj:
+                explanation = Explanation.model_validate(obj.pop("explanation"))
+            undetermined = [Undetermined.model_validate(u)
+                            for u in obj.pop("undetermined", None) or []]
         decision = super().model_validate(obj, **kwargs)
+        decision._undetermined = undetermined
         if explanation is not None:
             decision._explanation = explanation
         return decision
@@ -186,6 +202,16 @@ class Decision(_Model):
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Decision:
         return cls.model_validate(json.loads(json_data), **kwargs)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def undetermined(self) -> list[Undetermined]:
+        """What the known facts do not settle: each with the facts that would, and exactly the
+        outcomes still possible (worked out on first access: it may ask a solver)."""
+        if self._refine is not None:
+            refine, self._refine = self._refine, None
+            self._undetermined = refine(self._undetermined)
+        return self._undetermined
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -207,7 +233,7 @@ class Decision(_Model):
         `undetermined`."""
         if value is not None:
             if any(u.conclusion == name and (u.value == value or u.value is None)
-                   for u in self.undetermined):
+                   for u in self._undetermined):
                 return "undetermined"
             return "concluded" if value in self.conclusion_values(name) else "absent"
         return self.states([("conclusion", name)])[0]
@@ -222,7 +248,7 @@ class Decision(_Model):
             known[("action", outcome.action)] = outcome.modality
         for conclusion in self.conclusions:
             known.setdefault(("conclusion", conclusion.name), str(conclusion.value))
-        for entry in self.undetermined:
+        for entry in self._undetermined:   # the states need no possibilities worked out
             if entry.action is not None:
                 known[("action", entry.action)] = "undetermined"
             elif entry.conclusion is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from rules.cases.model import CaseLoader
@@ -27,7 +28,7 @@ from rules.interpreter.closures import Compiled, Compiler, Env, Unknown, merge
 from rules.interpreter.run import Run, Survivor, jsonable
 from rules.language.ruleset import Presumption, RuleSet
 from rules.language.source import CaseError
-from rules.results import Decision, Explanation, ProvisionTrace
+from rules.results import Decision, Explanation, ProvisionTrace, Undetermined
 from rules.semantics.combine import combine_modalities, settle, value_status
 from rules.semantics.plan import Candidate, PythonBools, plan_of
 from rules.version import __version__
@@ -105,7 +106,20 @@ class Evaluator:
             "as_of": decision["as_of"], "strict": not presumptions}
         result = Decision.model_validate(decision)
         result._explain = lambda: self._explanation(run)
+        if result._undetermined:
+            result._refine = self._refiner(run, stated, parse_as_of(as_of), not presumptions)
         return result
+
+    def _refiner(self, run: Run, stated: dict[str, Any], as_of: dt.date | None,
+                 strict: bool) -> Callable[[list[Undetermined]], list[Undetermined]]:
+        """Work out exactly what each undetermined item can still become (a solver search over
+        the completions of the case, attached by `rules.solver`), when first asked."""
+        known = {path: value for path, value in run.env.items() if path in self.ruleset.facts}
+
+        def refine(items: list[Undetermined]) -> list[Undetermined]:
+            search = self.ruleset.derived("completions")
+            return [search.refine(item, known, stated, as_of, strict) for item in items]
+        return refine
 
     def _rests_on(self, decision: dict[str, Any], strict: dict[str, Any],
                   applied: list[Presumption]) -> list[dict[str, Any]]:

@@ -144,10 +144,19 @@ class NeededFact:
 
 @dataclass(frozen=True, slots=True)
 class UndeterminedLine:
+    """An open item: what it can still become (each with an example of the facts that lead
+    there), what settles it, and, when every possibility means the same, what that is."""
+
     label: str
     possible: tuple[str, ...]
     needs: tuple[str, ...]
     provisions: tuple[str, ...]
+    examples: tuple[tuple[str, str], ...] = ()     # (possibility, the facts that lead there)
+    meaning: str = ""                              # "" when the possibilities differ
+
+    @property
+    def settled_in_effect(self) -> bool:
+        return bool(self.meaning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +319,10 @@ def build_report(decision: Decision, ruleset: RuleSet) -> CaseReport:
         text = label(u.action or u.conclusion or "")
         if u.conclusion and u.value is not None:
             text += f" = {u.value}"
+        examples = tuple((state, ", ".join(f"{k} = {value_text(v)}" for k, v in facts.items()))
+                         for state, facts in u.examples.items())
         undetermined.append(UndeterminedLine(text, tuple(u.possible), tuple(u.needs),
-                                             tuple(u.provisions)))
+                                             tuple(u.provisions), examples, u.meaning or ""))
     conflicts = tuple(
         ConflictLine(label(c.action or c.conclusion or ""),
                      tuple(f"{i.provision}: {i.modality or value_text(i.value)}"
@@ -404,14 +415,27 @@ def render_report(report: CaseReport) -> RenderableType:
         parts.append(Text(""))
         parts.append(Text(section.title, style="bold underline"))
         parts.extend(_item_tree(item) for item in section.items)
-    if report.undetermined:
+    settled = [u for u in report.undetermined if u.settled_in_effect]
+    open_items = [u for u in report.undetermined if not u.settled_in_effect]
+    if settled:
+        parts.append(Text(""))
+        table = Table(title="Settled in effect: the same whatever the facts not yet known",
+                      title_justify="left")
+        for column in ("item", "in effect", "could formally be"):
+            table.add_column(column)
+        for u in settled:
+            _add_row(table, u.label, u.meaning, " or ".join(u.possible))
+        parts.append(table)
+    if open_items:
         parts.append(Text(""))
         table = Table(title="Undetermined: facts that would settle it", title_justify="left")
-        for column in ("item", "could be", "needs"):
+        for column in ("item", "could be (for example, if)", "needs"):
             table.add_column(column)
-        for u in report.undetermined:
-            _add_row(table, u.label, " or ".join(u.possible), Text(", ".join(u.needs),
-                                                                 style="magenta"))
+        for u in open_items:
+            examples = dict(u.examples)
+            could = "\n".join(f"{state} (if {examples[state]})" if examples.get(state)
+                               else state for state in u.possible)
+            _add_row(table, u.label, could, Text(", ".join(u.needs), style="magenta"))
         parts.append(table)
         needed = Table(title="Facts to find out, most decisive first", title_justify="left")
         for column in ("fact", "meaning", "items"):

@@ -117,7 +117,7 @@ def safe_evaluate(ruleset: RuleSet, case: dict[str, Any],
 # ---- the encoder ------------------------------------------------------------------------------
 
 
-class _Date:
+class DateTerm:
     """A date as a calendar triple; `key` (yyyymmdd) orders dates."""
 
     __slots__ = ("d", "m", "y")
@@ -163,7 +163,7 @@ class Encoder:
             self.vars[path] = z3.Bool(path)
         elif kind == "date":
             y, m, d = z3.Int(path + "#y"), z3.Int(path + "#m"), z3.Int(path + "#d")
-            date = _Date(y, m, d)
+            date = DateTerm(y, m, d)
             self.vars[path] = date
             low = fact.low or DEFAULT_DATES[0]
             high = fact.high or DEFAULT_DATES[1]
@@ -196,7 +196,7 @@ class Encoder:
         for inference in ruleset.inferences:
             value = encoder._lit(inference.value, ruleset.facts[inference.fact].type)
             var = self.vars[inference.fact]
-            equal = var.key == value.key if isinstance(var, _Date) else var == value
+            equal = var.key == value.key if isinstance(var, DateTerm) else var == value
             condition = inference.condition
             if isinstance(condition, core.IsKnown) and not condition.negated and \
                     isinstance(condition.operand, core.FactRef):
@@ -317,7 +317,7 @@ class ExprEncoder(core.Lowering[Any]):
         z3 = self.z3
         operand = self.lower(node.operand)
         values = [self._lit(v, node.operand.type) for v in node.values]
-        if isinstance(operand, _Date):
+        if isinstance(operand, DateTerm):
             found = z3.Or(*[operand.key == v.key for v in values]) if values else \
                 z3.BoolVal(False)
         else:
@@ -326,7 +326,7 @@ class ExprEncoder(core.Lowering[Any]):
 
     def compare(self, node: core.Compare) -> Any:
         left, right = self.lower(node.left), self.lower(node.right)
-        if isinstance(left, _Date):
+        if isinstance(left, DateTerm):
             left, right = left.key, right.key
         return {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
                 "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
@@ -352,7 +352,7 @@ class ExprEncoder(core.Lowering[Any]):
         if type_.kind == "boolean":
             return z3.BoolVal(bool(value))
         if type_.kind == "date":
-            return _Date(z3.IntVal(value.year), z3.IntVal(value.month), z3.IntVal(value.day))
+            return DateTerm(z3.IntVal(value.year), z3.IntVal(value.month), z3.IntVal(value.day))
         if type_.kind == "integer":
             return z3.IntVal(int(value))
         if type_.kind == "enum":
@@ -376,7 +376,7 @@ class Z3Bools:
         return self.z3.Not(term)
 
 
-def _ordinal(z3: Any, date: _Date) -> Any:
+def _ordinal(z3: Any, date: DateTerm) -> Any:
     """Days since 0001-01-01 (as `date.toordinal()`), exact for the Gregorian calendar."""
     y, m, d = date.y, date.m, date.d
     leap = z3.And(y % 4 == 0, z3.Or(y % 100 != 0, y % 400 == 0))
