@@ -542,9 +542,12 @@ def diff_command(
         "counts by year, region and group, action arguments, incomplete cases.")] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Solver timeout per query (ms).")
                        ] = 10_000,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="The engine that decides the corpus: interpreter, polars, duckdb or "
+        "spark.")] = "polars",
     interpreter: Annotated[bool, typer.Option(
-        "--interpreter", help="Evaluate the corpus case by case with the reference interpreter "
-        "instead of the batch back end.")] = False,
+        "--interpreter", help="The same as --engine interpreter: case by case, with the "
+        "reference interpreter.")] = False,
     lang: LangOption = None,
 ) -> None:
     """What amendments change: per action and conclusion, a proof of no change or the
@@ -576,7 +579,8 @@ def diff_command(
         broken, ran, already = diff_scenarios(base, amended, folder) if folder is not None \
             else ([], 0, 0)
         corpus = _corpus_diff(base, amended, cases, changed_out, _date(as_of), as_json,
-                              interpreter) if cases is not None else None
+                              "interpreter" if interpreter else engine) \
+            if cases is not None else None
         if report is not None:
             from rules.drafter.impact import build_impact, render_impact_html
             from rules.lawyer.report import write_atomic
@@ -648,50 +652,18 @@ def _scenario_folder(given: Optional[Path], rules_dir: Optional[Path]) -> Option
 
 
 def _corpus_diff(base: RuleSet, amended: RuleSet, cases: Path, changed_out: Optional[Path],
-                 as_of: Optional[dt.date], quiet: bool, interpreter: bool = False) -> Any:
-    import json as _json
-    from contextlib import ExitStack
-
+                 as_of: Optional[dt.date], quiet: bool, engine: str = "polars") -> Any:
     from rich.progress import Progress
 
-    from rules.batch.impact import CHANGED_SUFFIXES
-    from rules.drafter.corpus import diff_corpus, read_cases
-    from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
+    from rules.batch.impact import diff_corpus_file
 
     if not cases.exists():
         raise UserError(f"{cases}: no such corpus file")
-    target = check_output(changed_out, CHANGED_SUFFIXES, [cases], "changed rows") \
-        if changed_out is not None else None
-    if not interpreter and _has_polars():
-        from rules.batch.impact import diff_corpus_file
-
-        with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
-            task = progress.add_task(f"evaluating {cases.name}", total=None)
-            return diff_corpus_file(base, amended, cases, as_of,
-                                    progress=lambda n: progress.advance(task, n),
-                                    changed_out=changed_out)
-    with ExitStack() as stack:
-        stack.enter_context(signals_deferred())
-        handle = stack.enter_context(atomic_open(target)) if target is not None else None
-
-        def write(row: dict[str, Any]) -> None:
-            if handle is not None:
-                handle.write(_json.dumps(row, ensure_ascii=False) + "\n")
-
-        def advance(n: int) -> None:
-            check_interrupted()
-            progress.advance(task, n)
-
-        rows = read_cases(cases, base)
-        with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
-            task = progress.add_task(f"evaluating {cases.name}", total=None)
-            return diff_corpus(base, amended, rows, as_of, progress=advance, changed=write)
-
-
-def _has_polars() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("polars") is not None
+    with Progress(transient=True, disable=quiet or not sys.stderr.isatty()) as progress:
+        task = progress.add_task(f"evaluating {cases.name}", total=None)
+        return diff_corpus_file(base, amended, cases, as_of,
+                                progress=lambda n: progress.advance(task, n),
+                                changed_out=changed_out, engine=engine)
 
 
 @app.command("schema")
@@ -777,6 +749,14 @@ def batch_command(
         "--chunk-rows", min=1, help="Rows per chunk (bounds memory).")] = 1_000_000,
     no_provisions: Annotated[bool, typer.Option(
         "--no-provisions", help="Leave out the deciding-provision lists (faster).")] = False,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="interpreter, polars (default), duckdb or spark.")] = "polars",
+    partition_by: Annotated[Optional[list[str]], typer.Option(
+        "--partition-by", help="duckdb, spark: write results as a folder of Parquet files "
+        "partitioned by this column (hive layout, column=value/).")] = None,
+    spark_master: Annotated[Optional[str], typer.Option(
+        "--spark-master", help="spark: the master URL (default: local[*], or the one "
+        "spark-submit gives).")] = None,
     as_json: JsonOption = False,
     strict: StrictOption = False,
     lang: LangOption = None,
@@ -786,19 +766,29 @@ def batch_command(
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
         from rich.table import Table
 
-        from rules.batch import compile_batch, count_rows, run_batch
+        from rules.batch.engines import open_engine
+        from rules.cases.read import count_rows
         from rules.lawyer.report import console
 
-        plan = compile_batch(_load(rules_dir), _date(as_of), presumptions=not strict)
+        if partition_by and engine not in ("duckdb", "spark"):
+            raise UserError("--partition-by: only the duckdb and spark engines write "
+                            "partitioned results")
+        options: dict[str, Any] = {"master": spark_master} if engine == "spark" else {}
+        runner = open_engine(engine, _load(rules_dir), _date(as_of),
+                             presumptions=not strict, **options)
+        extra: dict[str, Any] = {"partition_by": partition_by} if partition_by else {}
         total = count_rows(cases) if cases.exists() else None
         show = sys.stderr.isatty() and not as_json
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), disable=not show,
                       transient=True) as bar:
             task = bar.add_task("deciding cases", total=total)
-            summary = run_batch(plan, cases, out, rejects, keep=keep or (),
-                                chunk_rows=chunk_rows, provisions=not no_provisions,
-                                progress=lambda n: bar.advance(task, n))
+            try:
+                summary = runner.run(cases, out, rejects, keep=keep or (),
+                                     chunk_rows=chunk_rows, provisions=not no_provisions,
+                                     progress=lambda n: bar.advance(task, n), **extra)
+            finally:
+                runner.close()
         if as_json:
             _print_json(summary.to_dict())
             return
@@ -807,7 +797,7 @@ def batch_command(
 
         tr = translator(lang)
         _ = tr.gettext
-        words = tr.words(plan.ruleset)
+        words = tr.words(runner.ruleset)
         outc = console()
 
         def share(count: int) -> str:

@@ -18,10 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import rules  # noqa: E402
+from rules.batch.impact import diff_corpus_file  # noqa: E402
+from rules.batch.generate import generate  # noqa: E402
+from rules.drafter.diff import diff  # noqa: E402
 from rules.language.amendments import amend  # noqa: E402
 from rules.solver.analysis import analyse  # noqa: E402
-from rules.drafter.corpus import Row, diff_corpus, generate_cases  # noqa: E402
-from rules.drafter.diff import diff  # noqa: E402
 
 
 def main() -> None:
@@ -52,44 +53,29 @@ def main() -> None:
               f"{len(report.unchanged)} keys proved unchanged")
 
     amended = amend(bill, ROOT / "amendments" / "bullying_age_10.law")
-    started = time.perf_counter()
-    rows = [Row(i, str(c.pop("id")), c)
-            for i, c in enumerate(generate_cases(bill, args.cases, seed=args.seed), 1)]
-    print(f"generate {args.cases:,} cases: {time.perf_counter() - started:.2f} s")
-    profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    corpus = diff_corpus(bill, amended, rows)
-    if profiler:
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
-    print(f"corpus diff {corpus.rows_in:,} rows, interpreter: {corpus.seconds:.1f} s = "
-          f"{corpus.cases_per_second:,.0f} rows/s (2 evaluations per row); "
-          f"{corpus.changed_rows:,} rows change, {len(corpus.rejected):,} rejected")
-    # the same corpus through the batch back end (what `rules diff --cases` uses), same run
     import tempfile
 
-    import polars as pl
-
-    from rules.batch.impact import diff_corpus_file
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cases.parquet"
-        pl.DataFrame([{"id": r.id, **_flat(r.case)} for r in rows]).write_parquet(path)
+        started = time.perf_counter()
+        generate(bill, args.cases, seed=args.seed).write_parquet(path)
+        print(f"generate {args.cases:,} cases: {time.perf_counter() - started:.2f} s")
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        corpus = diff_corpus_file(bill, amended, path, engine="interpreter")
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+        print(f"corpus diff {corpus.rows_in:,} rows, interpreter: {corpus.seconds:.1f} s = "
+              f"{corpus.cases_per_second:,.0f} rows/s (2 evaluations per row); "
+              f"{corpus.changed_rows:,} rows change, {len(corpus.rejected):,} rejected")
+        # the same corpus through the polars engine (what `rules diff --cases` uses), same run
         batch = diff_corpus_file(bill, amended, path)
     same = batch.counts == corpus.counts
-    print(f"corpus diff {batch.rows_in:,} rows, batch back end: {batch.seconds:.2f} s = "
+    print(f"corpus diff {batch.rows_in:,} rows, polars engine: {batch.seconds:.2f} s = "
           f"{batch.cases_per_second:,.0f} rows/s; {batch.changed_rows:,} rows change; "
           f"same transitions as the interpreter: {same}")
-
-
-def _flat(case: dict[str, object], prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in case.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ The server is the real command (`rules serve`, uvicorn, one worker unless --work
 a free port of 127.0.0.1 and stopped at the end. Each client is one keep-alive HTTP/1.1
 connection in a closed loop (send a case, read the whole answer, send the next), written on raw
 asyncio streams so that the client costs little CPU beside the server on the same machine. The
-cases are distinct generated cases (rules.cases.generate, valid ones only), so nothing is served
+cases are distinct generated cases (rules.batch.generate, valid ones only), so nothing is served
 from a cache. Every answer is checked: status 200 and a complete body, else it counts as an
 error. Latency is per request (p50, p99); throughput is answers per second over the level.
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def generated_cases(n: int, seed: int) -> list[dict[str, Any]]:
     import rules
-    from rules.cases.generate import generate
+    from rules.batch.generate import generate
 
     bill = rules.load()
     frame = generate(bill, n * 2, seed=seed)

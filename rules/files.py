@@ -316,6 +316,43 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """An empty temporary folder beside `target`, for a writer that makes a folder of files
+    (Spark, DuckDB's partitioned COPY); put in place of `target` (a previous folder or file
+    removed only then) if the block ends normally, removed if it raises or is interrupted."""
+    import shutil
+    import tempfile
+
+    try:
+        with signals_deferred():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".tmp"))
+    except OSError as error:
+        raise FileError(f"{target}: cannot write in {target.parent}: "
+                        f"{describe_os_error(error)}") from None
+    try:
+        yield temp
+        with signals_deferred():
+            check_interrupted()
+            old = temp.with_name(temp.name.removesuffix(".tmp") + ".old")
+            if target.exists() or target.is_symlink():
+                os.replace(target, old)
+            os.replace(temp, target)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    except OSError as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise FileError(f"{target}: cannot write: {describe_os_error(error)}; "
+                        "the previous output, if any, is unchanged") from None
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_open(target: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """`open(target, mode)` for writing, whole or not at all (see `atomic_path`)."""
     with atomic_path(target) as temp:
@@ -336,6 +373,7 @@ def write_text(path: Path, text: str, suffixes: Iterable[str] | None = None,
 __all__ = [
     "FileError",
     "Terminated",
+    "atomic_folder",
     "atomic_open",
     "atomic_path",
     "check_interrupted",

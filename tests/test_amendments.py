@@ -33,7 +33,7 @@ def _on(case: dict, date: str) -> dict:
 
 # ---- the three example amendments: their effect before and after their date ------------------
 
-FAMILY_ACT = {"offence": {"kind": "family_domestic_act"}, "victim": {"age": 10},
+FAMILY_ACT = {"offence": {"kind": "family_domestic_act", "in_dwelling": True}, "victim": {"age": 10},
               "offender": {"age": 35, "relation": "parent"}, "parties": {"reconciled": True}}
 
 SUICIDE_INCITEMENT = {"offence": {"kind": "suicide_incitement", "death_caused": False,

@@ -13,13 +13,21 @@ from typer.testing import CliRunner
 import rules
 from cli import app
 from rules.drafter.consolidate import consolidated_texts, versions, write_consolidated
-from rules.drafter.corpus import generate_cases
 from rules.drafter.package import apply_package, diff_package
 from rules.drafter.redline import redlines, render_plain
 from rules.language.amendments import apply_amendment, load_amendments, parse_amendment
 from rules.solver.retroactivity import check_retroactivity
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def generated_cases(ruleset: rules.RuleSet, n: int, seed: int) -> list[dict]:
+    """Cases from the generator of `rules generate`, as case dicts."""
+    from rules.batch.generate import generate
+    from rules.cases.convert import nest
+
+    return [nest({k: v for k, v in row.items() if v is not None})
+            for row in generate(ruleset, n, seed=seed).to_dicts()]
 AMENDMENTS = ROOT / "amendments"
 REFUSED = ROOT / "examples" / "amendments" / "battery_2019.law"
 
@@ -244,7 +252,7 @@ def test_consolidated_text_loads_back_to_the_same_rule_set(bill, tmp_path):
     assert len(written) == len(list((ROOT / "provisions").glob("*.law"))) + 1
     examples = [json.loads(p.read_text()) for p in sorted((ROOT / "examples" / "cases")
                                                           .glob("*.json"))]
-    same_decisions(applied.final, again, [*examples, *generate_cases(bill, 300, seed=5)])
+    same_decisions(applied.final, again, [*examples, *generated_cases(bill, 300, seed=5)])
     # the consolidated text is itself in the canonical layout
     result = CliRunner().invoke(app, ["fmt", "--check", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -408,7 +416,7 @@ def test_gap_findings_read_once():
 def test_impact_report(bill, tmp_path):
     corpus = tmp_path / "cases.jsonl"
     with corpus.open("w") as out:
-        for case in generate_cases(bill, 400, seed=2):
+        for case in generated_cases(bill, 400, seed=2):
             out.write(json.dumps(case) + "\n")
     page = tmp_path / "impact.html"
     result = CliRunner().invoke(app, [

@@ -103,7 +103,7 @@ def test_why_not_set_aside_and_not_in_force(case_file: Path) -> None:
                        "--why-not", "cao_73_2_battery")
     assert code == 0
     assert "set aside" in out and "Set aside by: cc_68_minor_violence_2024" in out
-    assert "Failed: not in force on the governing date (in force from 2015-01-01 until " \
+    assert "Failed: not in force on the governing date (in force from 2017-07-16 until " \
            "2024-06-15; governing date 2024-07-01" in " ".join(out.split())
 
 

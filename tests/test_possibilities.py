@@ -47,7 +47,7 @@ def test_a_15_year_olds_liability_is_required_or_forbidden_nothing_else(bill):
     # with presumptions (no cruelty, normal development) it is settled, and says on what
     presumed = bill.evaluate(case).outcome("criminal_liability")
     assert presumed is not None and presumed.modality == "forbidden"
-    assert presumed.presumed == ["offence.cruelty", "offender.lagging_development"]
+    assert presumed.presumed == ["offence.cruelty", "offender.insane", "offender.lagging_development"]
 
 
 AVAILABILITY = """

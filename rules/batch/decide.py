@@ -26,15 +26,14 @@ from rules.batch.exprs import (
     all_of,
     any_of,
     applies_column,
-    bits,
     coalesce,
     count_capped,
-    dedupe,
     def_column,
     list_of,
     lookup,
     may_column,
     status_column,
+    table_expr,
     two_or_more,
     window_column,
 )
@@ -84,7 +83,12 @@ class Decider:
         self.ruleset = ruleset
         self.plan = plan_of(ruleset)
         self.as_of = as_of
-        self.lowering = PolarsLowering(ruleset)
+        self.inline = False
+        self.bound: dict[str, pl.Expr] = {}
+        self.schema: dict[str, pl.DataType] = {}
+        self._stage_cache: dict[str, list[list[pl.Expr]]] = {}
+        self._column_cache: dict[tuple[bool, str], list[pl.Expr]] = {}
+        self.lowering = PolarsLowering(ruleset, definition=self.ref_definition)
         self.status_dtype = pl.Enum(list(ACTION_STATUSES))
         self.conclusion_dtype = pl.Enum(list(CONCLUSION_STATUSES))
 
@@ -92,6 +96,16 @@ class Decider:
 
     def expr(self, e: core.Expr) -> pl.Expr:
         return self.lowering.lower(e)
+
+    def ref(self, name: str) -> pl.Expr:
+        """An intermediate (a definition, a provision's applicability, a flag): its expression
+        itself when inlined (one `select`, polars' common-subexpression elimination computes
+        each once, nothing is materialised), else the column it was computed into."""
+        import polars as pl
+        return self.bound[name] if self.inline else pl.col(name)
+
+    def ref_definition(self, name: str) -> pl.Expr:
+        return self.ref(def_column(name))
 
     def output_dtype(self, typ: core.Type) -> pl.DataType:
         """The dtype of an argument or conclusion value in the results (enums as text)."""
@@ -115,37 +129,58 @@ class Decider:
             # a fact the case leaves out takes the value the law presumes (rules.cases.inference)
             lf = lf.with_columns([pl.col(p.fact).fill_null(literal(p.value, self.ruleset.facts[
                 p.fact].type)) for p in self.ruleset.presumptions.values()])
+        self.schema = dict(lf.collect_schema())
         governing = self.ruleset.governing_date
         if self.as_of is not None and governing:
             # as the interpreter does: judged as if the governing date were `as_of`, so
             # conditions that read it agree with the in-force windows (derived ages keep theirs)
             lf = lf.with_columns(pl.lit(self.as_of, pl.Date).alias(governing))
-        for level in self.plan.definition_levels:
-            lf = lf.with_columns([self.expr(self.ruleset.definitions[name].expr)
-                                  .alias(def_column(name)) for name in level])
-        windows = self._window_columns()
-        if windows:
-            lf = lf.with_columns(windows)
-        count = len(self.plan.provisions)
-        lf = lf.with_columns([self._applicability(i).alias(status_column(i))
-                              for i in range(count)])
-        lf = lf.with_columns(
-            [pl.col(status_column(i)).eq_missing(True).alias(applies_column(i))
-             for i in range(count)]
-            + [pl.col(status_column(i)).ne_missing(False).alias(may_column(i))
-               for i in range(count)])
-        flags: list[pl.Expr] = []
-        for cand in self.plan.candidates:
-            if cand.overriders:
-                present, certain = self._flags(cand)
-                flags.append(present.alias(_present_column(cand)))
-                flags.append(certain.alias(_certain_column(cand)))
-        if flags:
-            lf = lf.with_columns(dedupe(flags))
+        # the stages depend only on the columns' types: built once per input schema (building
+        # them costs as much as deciding a million cases)
+        key = repr(sorted(self.schema.items(), key=lambda kv: kv[0]))
+        cached = self._stage_cache.get(key)
+        if cached is None:
+            cached = self._stage_cache[key] = self._stages()
+        for stage in cached:
+            lf = lf.with_columns(stage) if stage else lf
         return lf
 
-    def _window_columns(self) -> list[pl.Expr]:
-        """The in-force test of each distinct window that must read the date (one column each)."""
+    def _stages(self) -> list[list[pl.Expr]]:
+        """The expressions of each stage (definitions by level, windows, applicability,
+        applies / may apply, flags), each stage reading only the columns of earlier ones."""
+        stages: list[list[pl.Expr]] = []
+
+        def bind(exprs: dict[str, pl.Expr]) -> None:
+            self.bound.update(exprs)
+            if not self.inline:
+                stages.append([e.alias(n) for n, e in exprs.items()])
+
+        self.bound = {}
+        for level in self.plan.definition_levels:
+            bind({def_column(name): self.expr(self.ruleset.definitions[name].expr)
+                  for name in level})
+        bind(self._window_columns())
+        count = len(self.plan.provisions)
+        bind({status_column(i): self._applicability(i) for i in range(count)})
+        bind({
+            # fill_null, not eq_missing: free on a column with no unknowns (the usual case)
+            **{applies_column(i): self.ref(status_column(i)).fill_null(False)
+               for i in range(count)},
+            **{may_column(i): self.ref(status_column(i)).fill_null(True)
+               for i in range(count)}})
+        flags: dict[str, pl.Expr] = {}
+        for cand in self.plan.candidates:
+            if cand.overriders:
+                if _present_column(cand) in flags and _certain_column(cand) in flags:
+                    continue
+                present, certain = self._flags(cand)
+                flags.setdefault(_present_column(cand), present)
+                flags.setdefault(_certain_column(cand), certain)
+        bind(flags)
+        return stages
+
+    def _window_columns(self) -> dict[str, pl.Expr]:
+        """The in-force test of each distinct window that must read the date (one each)."""
         import polars as pl
         out: dict[str, pl.Expr] = {}
         date = pl.col(self.ruleset.governing_date or "")
@@ -157,8 +192,8 @@ class Decider:
             if name not in out:
                 out[name] = all_of([x for x in (date >= pl.lit(low, pl.Date) if low else None,
                                                 date <= pl.lit(high, pl.Date) if high else None)
-                                    if x is not None]).alias(name)
-        return list(out.values())
+                                    if x is not None])
+        return out
 
     def _applicability(self, index: int) -> pl.Expr:
         import polars as pl
@@ -166,7 +201,7 @@ class Decider:
         static = self.plan.in_force_static(index, self.as_of)
         parts: list[pl.Expr] = []
         if static is None:
-            parts.append(pl.col(window_column(p.window.low, p.window.high)))
+            parts.append(self.ref(window_column(p.window.low, p.window.high)))
         elif static is False:
             parts.append(pl.lit(False))
         for is_unless, condition in p.conditions:
@@ -175,10 +210,9 @@ class Decider:
         return all_of(parts).cast(pl.Boolean)
 
     def _flags(self, cand: Candidate) -> tuple[pl.Expr, pl.Expr]:
-        import polars as pl
         return self.plan.flags(cand, PolarsBools(),
-                               lambda j: pl.col(applies_column(j)),
-                               lambda j: pl.col(may_column(j)), self._same)
+                               lambda j: self.ref(applies_column(j)),
+                               lambda j: self.ref(may_column(j)), self._same)
 
     def _same(self, mine: Candidate, twin: Candidate) -> pl.Expr:
         """Whether `twin` gives `mine`'s value and arguments (both known)."""
@@ -195,28 +229,45 @@ class Decider:
             return pl.lit(False)
         if isinstance(a, core.Lit) and isinstance(b, core.Lit):
             return pl.lit(a.value == b.value)
-        return (self.value_expr(a) == self.value_expr(b)).fill_null(False)
+        return self._equal_values(a, b).fill_null(False)
+
+    def _equal_values(self, a: core.Expr, b: core.Expr) -> pl.Expr:
+        """`a = b` (null when either is unknown); text from a categorical column is compared
+        on its codes, never as text."""
+        slot = self._text_slot([a, b])
+        if slot is not None:
+            _, code = slot
+            equal: pl.Expr = code(a) == code(b)
+            return equal
+        return self.value_expr(a) == self.value_expr(b)
 
     def present(self, cand: Candidate) -> pl.Expr:
-        import polars as pl
         if cand.overriders:
-            return pl.col(_present_column(cand))
-        return pl.col(may_column(cand.provision))
+            return self.ref(_present_column(cand))
+        return self.ref(may_column(cand.provision))
 
     def certain(self, cand: Candidate) -> pl.Expr:
-        import polars as pl
         if cand.overriders:
-            return pl.col(_certain_column(cand))
-        return pl.col(applies_column(cand.provision))
+            return self.ref(_certain_column(cand))
+        return self.ref(applies_column(cand.provision))
 
     # ---- stage 4: statuses -------------------------------------------------------------------
 
-    def columns(self, provisions: bool) -> list[pl.Expr]:
+    def columns(self, provisions: bool, schema: Any = None) -> list[pl.Expr]:
+        """The result columns; `schema` (of the typed cases) lets text values read from a
+        categorical column stay categorical (`_text_slot`)."""
+        if schema is not None:
+            self.schema = dict(schema)
+        key = (provisions, repr(sorted(self.schema.items(), key=lambda kv: kv[0])))
+        cached = self._column_cache.get(key)
+        if cached is not None:
+            return cached
         stage: list[pl.Expr] = []
         for name in self.ruleset.actions:
             stage.extend(self.action_columns(name, provisions))
         for name in self.ruleset.conclusions:
             stage.extend(self.conclusion_columns(name, provisions))
+        self._column_cache[key] = stage
         return stage
 
     def action_columns(self, name: str, provisions: bool) -> list[pl.Expr]:
@@ -230,13 +281,21 @@ class Decider:
         present = [any_of([self.present(c) for c in cands if c.modality == m])
                    for m in modalities]
         table = action_table(modalities)
-        index = bits([*certain, *present])
-        status = lookup(table, index, self.status_dtype)
-        decided = index.is_in(_indices(table, MODALITIES))
+        flags = [*certain, *present]
+        n = len(modalities)
+
+        def valid(i: int) -> bool:   # certain implies present
+            return all(not (i >> b & 1) or bool(i >> (n + b) & 1) for b in range(n))
+
+        status = table_expr(table, flags, lambda s: pl.lit(s, self.status_dtype), valid)
+        decided = table_expr([s in MODALITIES for s in table], flags, pl.lit, valid)
+
+        def where(wanted: str) -> pl.Expr:
+            return table_expr([s == wanted for s in table], flags, pl.lit, valid)
         params = self.ruleset.actions[name].params
         columns: list[pl.Expr] = []
         if params:
-            status, decided, args = self._arguments(name, cands, index, table, status, decided)
+            status, decided, args = self._arguments(name, cands, where, status, decided)
             columns = [status.alias(name), *args]
         else:
             columns = [status.alias(name)]
@@ -245,8 +304,8 @@ class Decider:
             columns.append(pl.when(decided).then(ids).alias(f"{name}.provisions"))
         return columns
 
-    def _arguments(self, name: str, cands: list[Candidate], index: pl.Expr,
-                   table: Sequence[str], status: pl.Expr, decided: pl.Expr
+    def _arguments(self, name: str, cands: list[Candidate], where: Any,
+                   status: pl.Expr, decided: pl.Expr
                    ) -> tuple[pl.Expr, pl.Expr, list[pl.Expr]]:
         """Status, decided flag and argument columns of an action with parameters.
 
@@ -264,8 +323,18 @@ class Decider:
         firsts: dict[str, pl.Expr] = {}
         for param, _ in self.ruleset.actions[name].params:
             args = [dict(c.args)[param] for c in cands]
-            firsts[param] = coalesce([pl.when(self.certain(c)).then(self.value_expr(a))
-                                      for c, a in zip(cands, args, strict=True)])
+            slot = self._text_slot(args)
+            if slot is None:
+                firsts[param] = coalesce([pl.when(self.certain(c)).then(self.value_expr(a))
+                                          for c, a in zip(cands, args, strict=True)])
+            else:
+                dtype, code = slot
+                first = coalesce([pl.when(self.certain(c)).then(code(a))
+                                  for c, a in zip(cands, args, strict=True)])
+                coded = any(isinstance(a, core.FactRef) for a in args) and \
+                    len(dtype.categories) != len(self.schema[next(  # type: ignore[attr-defined]
+                        a.path for a in args if isinstance(a, core.FactRef))].categories)
+                firsts[param] = first.cat.to(dtype) if coded else first
             for i, (c, a) in enumerate(zip(cands, args, strict=True)):
                 if not isinstance(a, core.Lit):
                     unknown.append(self.present(c) & self.expr(a).is_null())
@@ -273,21 +342,59 @@ class Decider:
                     if a == b:
                         continue
                     unequal = None if isinstance(a, core.Lit) and isinstance(b, core.Lit) \
-                        else (self.expr(a) != self.expr(b)).fill_null(False)
+                        else (~self._equal_values(a, b)).fill_null(False)
                     for flag, out in ((self.present, differ), (self.certain, certain_differ)):
                         both = flag(c) & flag(d)
                         out.append(both if unequal is None else both & unequal)
         arg_needs = any_of(unknown) | (any_uncertain & any_of(differ))
         clash = any_of(certain_differ)
         lit = functools.partial(pl.lit, dtype=self.status_dtype)
-        status = (pl.when(index.is_in(_indices(table, ["conflict"]))).then(lit("conflict"))
+        status = (pl.when(where("conflict")).then(lit("conflict"))
                   .when(arg_needs).then(lit("undetermined"))
-                  .when(index.is_in(_indices(table, ["none"]))).then(lit("none"))
+                  .when(where("none")).then(lit("none"))
                   .when(decided & clash).then(lit("conflict"))
                   .otherwise(status))
         decided = decided & ~arg_needs & ~clash
         return status, decided, [pl.when(decided).then(firsts[param]).alias(f"{name}.{param}")
                                  for param, _ in self.ruleset.actions[name].params]
+
+    def _text_slot(self, values: Sequence[core.Expr]) -> tuple[pl.DataType, Any] | None:
+        """Text values that all come from one categorical (Enum) column, or are literals: they
+        stay categorical, computed on the column's codes (the literals get codes after its
+        categories) and labelled once at the end. Casting a million category labels to text
+        costs more than deciding the cases."""
+        import polars as pl
+        columns = {v.path for v in values if isinstance(v, core.FactRef)}
+        if len(columns) != 1 or not all(isinstance(v, (core.FactRef, core.Lit))
+                                        and v.type.kind == "text" for v in values):
+            return None
+        dtype = self.schema.get(next(iter(columns)))
+        if not isinstance(dtype, pl.Enum):
+            return None
+        labels = list(dtype.categories)
+        for v in values:
+            if isinstance(v, core.Lit) and v.value not in labels:
+                labels.append(str(v.value))
+        if len(labels) == len(dtype.categories):     # the column's own labels: itself
+            def same(v: core.Expr) -> pl.Expr:
+                if isinstance(v, core.Lit):
+                    return pl.lit(str(v.value), dtype)
+                return pl.col(v.path)  # type: ignore[union-attr]
+            return dtype, same
+        # codes in the narrowest type (8-bit codes are six times faster to label than 32-bit)
+        width = pl.UInt8 if len(labels) <= 1 << 8 else \
+            pl.UInt16 if len(labels) <= 1 << 16 else pl.UInt32
+        out = pl.Enum(labels)
+
+        def code(v: core.Expr) -> pl.Expr:
+            if isinstance(v, core.Lit):
+                return pl.lit(labels.index(str(v.value)), width)
+            assert isinstance(v, core.FactRef)
+            return pl.col(v.path).to_physical().cast(width)
+
+        def labelled(v: core.Expr) -> pl.Expr:
+            return code(v)
+        return out, labelled
 
     def conclusion_columns(self, name: str, provisions: bool) -> list[pl.Expr]:
         import polars as pl
@@ -388,8 +495,8 @@ class Decider:
             listed = listed.list.unique(maintain_order=True)
         any_value = any_of(known_certain)
         table = list_table()
-        index = any_of(open_units).cast(pl.UInt32) * 2 + any_value.cast(pl.UInt32)
-        status = lookup(table, index, self.conclusion_dtype)
+        status = table_expr(table, [any_value, any_of(open_units)],
+                            lambda s: pl.lit(s, self.conclusion_dtype))
         return [pl.when(any_value).then(listed).alias(name),
                 status.alias(f"{name}.status")], any_value
 

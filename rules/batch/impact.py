@@ -1,10 +1,10 @@
-"""The effect of an amendment on a corpus, on the batch back end.
+"""The effect of an amendment on a corpus, on any engine (`rules.batch.engines`).
 
-Both rule sets are compiled to polars plans and run over the same chunks of the corpus; the
-transitions (`reconciliation: required -> forbidden`) are counted with a group-by per action and
-single-valued conclusion, never with a Python loop over rows. The result is the same
-`CorpusDiff` the per-case path (`corpus.diff_corpus`) gives, so the report does not change with
-the engine; rows in = rows evaluated + rows rejected, per chunk.
+Both rule sets are prepared for the engine and run over the same chunks of the corpus (read by
+the one case reader); the transitions (`reconciliation: required -> forbidden`) are counted with
+a group-by per action and single-valued conclusion, never with a Python loop over rows. The
+result does not depend on the engine (`tests/test_engines.py`); rows in = rows evaluated + rows
+rejected, per chunk. Rows are numbered from 1, and named by their `id` column when there is one.
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rules.batch.engines import open_engine
 from rules.batch.exprs import ROW
-from rules.batch.polars_plan import BatchPlan, compile_batch
-from rules.batch.run import BatchError, evaluate_frame, read_chunks, reading, reserved_columns
+from rules.batch.run import BatchError, reserved_columns
+from rules.cases.read import read_frames
 from rules.files import atomic_open, check_interrupted, check_output, signals_deferred
 from rules.language.ruleset import RuleSet
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from rules.batch.engine import Engine
 
 def state_keys(ruleset: RuleSet) -> list[tuple[str, str]]:
     """What a corpus diff compares: every action, and every single-valued conclusion."""
@@ -68,67 +71,72 @@ CHANGED_SUFFIXES = (".jsonl", ".ndjson", ".json")
 def diff_corpus_file(base: RuleSet, amended: RuleSet, path: Path,
                      as_of: dt.date | None = None, chunk_rows: int = CHUNK_ROWS,
                      progress: Callable[[int], None] | None = None,
-                     changed_out: Path | None = None, examples: int = 3) -> CorpusDiff:
-    """Decide every case of a file under both rule sets and count the transitions.
+                     changed_out: Path | None = None, examples: int = 3,
+                     engine: str = "polars", **options: Any) -> CorpusDiff:
+    """Decide every case of a file under both rule sets on `engine` and count the
+    transitions.
 
-    The changed rows go to `changed_out` (JSONL) whole or not at all (`rules.files`)."""
+    `changed_out` is checked before anything is read (never the corpus itself) and the changed
+    rows go to it (JSONL) whole or not at all (`rules.files`); a signal stops the diff between
+    chunks, leaving a previous file as it was."""
     started = time.perf_counter()
-    plans = (compile_batch(base, as_of), compile_batch(amended, as_of))
-    keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
-    result = CorpusDiff()
     if changed_out is not None:
         changed_out = check_output(changed_out, CHANGED_SUFFIXES, [path], "changed rows")
+    keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
     kinds = {p: f.type.kind for p, f in {**base.facts, **amended.facts}.items()}
+    result = CorpusDiff()
     with ExitStack() as stack:
+        engines = (stack.enter_context(open_engine(engine, base, as_of, **options)),
+                   stack.enter_context(open_engine(engine, amended, as_of, **options)))
         stack.enter_context(signals_deferred())
         handle = stack.enter_context(atomic_open(changed_out)) if changed_out is not None \
             else None
-        _diff_chunks(plans, keys, path, chunk_rows, kinds, result, handle, progress, examples)
+        _diff_chunks(engines, keys, path, chunk_rows, kinds, result, handle, progress,
+                     examples)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _diff_chunks(plans: tuple[BatchPlan, BatchPlan], keys: list[tuple[str, str]], path: Path,
+def _diff_chunks(engines: tuple[Engine, Engine], keys: list[tuple[str, str]], path: Path,
                  chunk_rows: int, kinds: Mapping[str, str], result: CorpusDiff, handle: Any,
                  progress: Callable[[int], None] | None, examples: int) -> None:
     import polars as pl
 
-    with reading(path):
-        for chunk in read_chunks(path, chunk_rows, kinds):
-            check_interrupted()
-            reserved_columns(chunk.columns, (), path)
-            keep = [ID] if ID in chunk.columns else []
-            if keep:
-                chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
-            offset = result.rows_in + 1
-            (old, old_rejects), (new, new_rejects) = (
-                evaluate_frame(plan, chunk, keep, provisions=False, offset=offset,
-                               statuses_only=True) for plan in plans)
-            rejects = pl.concat([old_rejects, new_rejects]).unique(ROW, keep="first",
-                                                                    maintain_order=True)
-            result.rows_in += chunk.height
-            for row in rejects.sort(ROW).iter_rows(named=True):
-                result.rejected.append((int(row[ROW]), str(row.get(ID) or row[ROW]),
-                                        str(row["reason"])))
-            joined = _states(old, keys, "old").join(
-                _states(new, keys, "new"), on=ROW, how="inner")
-            if keep:
-                joined = joined.join(old.select(ROW, ID), on=ROW, how="left")
-            else:
-                joined = joined.with_columns(pl.col(ROW).cast(pl.String).alias(ID))
-            result.evaluated += joined.height
-            if result.evaluated + len(result.rejected) != result.rows_in:  # pragma: no cover
-                raise BatchError(f"rows lost: {result.rows_in} in, {result.evaluated} "
-                                 f"evaluated, {len(result.rejected)} rejected")
-            _count(joined, keys, result, examples)
-            changed = pl.any_horizontal([pl.col(f"old:{n}") != pl.col(f"new:{n}")
-                                         for _, n in keys])
-            moved = joined.filter(changed)
-            result.changed_rows += moved.height
-            if handle is not None and moved.height:
-                _write_changes(handle, moved, chunk, keys, offset)
-            if progress is not None:
-                progress(chunk.height)
+    for chunk in read_frames(path, chunk_rows, kinds):
+        check_interrupted()
+        reserved_columns(chunk.columns, (), path)
+        keep = [ID] if ID in chunk.columns else []
+        if keep:
+            chunk = chunk.with_columns(pl.col(ID).cast(pl.String))
+        offset = result.rows_in + 1
+        (old, old_rejects), (new, new_rejects) = (
+            e.decide(chunk, keep, provisions=False, offset=offset, statuses_only=False)
+            for e in engines)
+        rejects = pl.concat([old_rejects, new_rejects]).unique(ROW, keep="first",
+                                                                maintain_order=True)
+        result.rows_in += chunk.height
+        for row in rejects.sort(ROW).iter_rows(named=True):
+            result.rejected.append((int(row[ROW]), str(row.get(ID) or row[ROW]),
+                                    str(row["reason"])))
+        joined = _states(old, keys, "old").join(
+            _states(new, keys, "new"), on=ROW, how="inner")
+        if keep:
+            joined = joined.join(old.select(ROW, ID), on=ROW, how="left")
+        else:
+            joined = joined.with_columns(pl.col(ROW).cast(pl.String).alias(ID))
+        result.evaluated += joined.height
+        if result.evaluated + len(result.rejected) != result.rows_in:  # pragma: no cover
+            raise BatchError(f"rows lost: {result.rows_in} in, {result.evaluated} "
+                             f"evaluated, {len(result.rejected)} rejected")
+        _count(joined, keys, result, examples)
+        changed = pl.any_horizontal([pl.col(f"old:{n}") != pl.col(f"new:{n}")
+                                     for _, n in keys])
+        moved = joined.filter(changed)
+        result.changed_rows += moved.height
+        if handle is not None and moved.height:
+            _write_changes(handle, moved, chunk, keys, offset)
+        if progress is not None:
+            progress(chunk.height)
 
 
 def _states(results: pl.DataFrame, keys: list[tuple[str, str]], side: str) -> pl.DataFrame:

@@ -45,9 +45,11 @@ def literal(value: core.Value, typ: core.Type) -> pl.Expr:
 class PolarsLowering(core.Lowering["pl.Expr"]):
     """The polars expression of a checked expression."""
 
-    def __init__(self, ruleset: RuleSet, inline: bool = False):
+    def __init__(self, ruleset: RuleSet, inline: bool = False,
+                 definition: Callable[[str], pl.Expr] | None = None):
         self.ruleset = ruleset
         self.inline = inline
+        self.resolve = definition
 
     def lit(self, node: core.Lit) -> pl.Expr:
         return literal(node.value, node.type)
@@ -60,6 +62,8 @@ class PolarsLowering(core.Lowering["pl.Expr"]):
         import polars as pl
         if self.inline:
             return self.lower(self.ruleset.definitions[node.name].expr)
+        if self.resolve is not None:
+            return self.resolve(node.name)
         return pl.col(def_column(node.name))
 
     def negation(self, node: core.Not) -> pl.Expr:
@@ -74,11 +78,13 @@ class PolarsLowering(core.Lowering["pl.Expr"]):
         return compared
 
     def arith(self, node: core.Arith) -> pl.Expr:
-        left = self.lower(node.left)
+        import polars as pl
+        # integer columns may come narrow (Int8 ages): widen before computing
+        left = self.lower(node.left).cast(pl.Int64)
         if node.op == "neg":
             return -left
         assert node.right is not None
-        computed: pl.Expr = ARITH[node.op](left, self.lower(node.right))
+        computed: pl.Expr = ARITH[node.op](left, self.lower(node.right).cast(pl.Int64))
         return computed
 
     def member(self, node: core.In) -> pl.Expr:

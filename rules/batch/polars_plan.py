@@ -118,15 +118,20 @@ class BatchPlan:
                  texts: bool = True) -> pl.LazyFrame:
         """Typed fact columns, derived facts, and whether each row is invalid.
 
-        With `texts`, a `__reason` column says why (empty string: the row is valid); without, a
-        boolean `__bad` column only flags it, which is much cheaper: the runner flags all rows,
-        then explains the (few) flagged ones.
+        Only the facts the rules read (`DecisionPlan.facts_read`) are typed and checked: the
+        column of a fact nothing reads decides nothing, so it is neither cast nor validated
+        (every engine does the same). With `texts`, a `__reason` column says why (empty
+        string: the row is valid); without, a boolean `__bad` column only flags it, which is
+        much cheaper: the runner flags all rows, then explains the (few) flagged ones.
         """
         import polars as pl
         schema = lf.collect_schema()
         typed: list[pl.Expr] = []
         problems: list[tuple[pl.Expr, pl.Expr]] = []
+        read = plan_of(self.ruleset).facts_read
         for path, fact in self.ruleset.facts.items():
+            if path not in read:
+                continue
             value, found = _coerce(self, fact, schema.get(path))
             typed.append(value.alias(path))
             problems.extend(found)
@@ -142,6 +147,8 @@ class BatchPlan:
         out = lf.select([*carried, *typed, flag_rows(problems, texts)])
         for fact in plan_of(self.ruleset).derivation_order:
             assert fact.derivation is not None
+            if fact.path not in read:
+                continue
             computed = self.expr(fact.derivation, inline=True).alias(derived_column(fact.path))
             out = out.with_columns(computed).with_columns(*self._derive(fact, texts)) \
                 .drop(derived_column(fact.path))
@@ -224,26 +231,11 @@ class BatchPlan:
         lf = self.decider.flag_frame(lf)
         outputs: list[pl.Expr] = [pl.col(c) for c in (ROW, *keep)
                                   if c in lf.collect_schema().names()]
-        stage = self.decider.columns(provisions)
+        stage = self.decider.columns(provisions, lf.collect_schema())
         if statuses_only:
             wanted = {*self.actions, *(f"{c}.status" for c in self.conclusions)}
             stage = [e for e in stage if e.meta.output_name() in wanted]
         return lf.select([*outputs, *stage])
-
-    # ---- summaries ---------------------------------------------------------------------------
-
-    def summary_exprs(self) -> list[pl.Expr]:
-        """One count per (action, status) and (conclusion, status): a single-row frame."""
-        import polars as pl
-        out: list[Expr] = []
-        for name in self.actions:
-            for status in STATUSES:
-                out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
-        for name in self.conclusions:
-            for status in CONCLUSION_STATUSES:
-                out.append((pl.col(f"{name}.status") == status).sum()
-                           .alias(f"{name}.status\0{status}"))
-        return out
 
 
 def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
@@ -283,10 +275,18 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
             parts += [pl.lit(", got "), shown]
         reasons.append((condition.fill_null(False), pl.concat_str(parts)))
 
+    native = False
     if kind == "integer":
         if dtype.is_integer():
-            value = raw.cast(pl.Int64, strict=False)
-            bad(given & value.is_null(), OUT_OF_RANGE)
+            # kept as it is (Int8 ages stay Int8): comparisons need no wider copy, and the
+            # lowering widens before arithmetic; every signed or narrower column fits 64 bits,
+            # so only UInt64 needs a range check
+            native = dtype != pl.UInt64
+            if native:
+                value = raw
+            else:
+                value = raw.cast(pl.Int64, strict=False)
+                bad(given & value.is_null(), OUT_OF_RANGE)
         elif dtype.is_float():
             whole = raw.is_finite() & (raw == raw.floor())
             fits = (raw >= float(-(2**63))) & (raw < float(2**63))
@@ -339,7 +339,12 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
             value = pl.lit(None, target)
             bad(given, f"expected one of {', '.join(fact.type.values)}")
     else:
-        if is_text:
+        if isinstance(dtype, pl.Enum):
+            # a categorical column stays categorical; its labels are checked once, here
+            native, value = True, raw
+            if "" in dtype.categories:
+                bad(raw == "", "should have at least 1 character", with_value=False)
+        elif is_text:
             value = raw.cast(pl.String)
             bad(value == "", "should have at least 1 character", with_value=False)
         else:
@@ -349,7 +354,7 @@ def _coerce(plan: BatchPlan, fact: Fact, dtype: pl.DataType | None) -> tuple[
         bad(value < plan._lit(fact.low, fact.type), f"must be at least {fact.low}")
     if fact.high is not None:
         bad(value > plan._lit(fact.high, fact.type), f"must be at most {fact.high}")
-    return value.cast(target), reasons
+    return (value if native else value.cast(target)), reasons
 
 
 def _shown(raw: Expr, dtype: pl.DataType) -> Expr:

@@ -1,42 +1,50 @@
-"""Running a compiled plan over files: chunked reading, results, rejects and the summary.
+"""Running a compiled plan over files: results, rejects and the summary.
 
-Inputs: Parquet (a file, or a folder of Parquet files, hive-partitioned or not), CSV, JSONL (dotted
-column names, or nested JSON objects). A Parquet input (to a summary or to Parquet results) is
-one streaming polars query over the whole input (`_run_parquet`): planned once, memory bounded
-by the streaming engine's morsels, results sunk by polars' parallel Parquet writer. Other inputs
-are read in chunks; each chunk is validated and decided in one lazy pass, results and rejects
-appended to their files as chunks finish, so memory is bounded by the chunk size, not the input.
-The row count is an invariant: rows in = rows evaluated + rows rejected, checked for every run
-(and every chunk).
+Inputs are read by the one reader of case files (`rules.cases.read`). A Parquet input (to a
+summary or to Parquet results) is one streaming polars query over the whole input
+(`_run_parquet`): planned once, memory bounded by the streaming engine's morsels, results sunk by
+polars' parallel Parquet writer. Other inputs, and every engine without a whole-file path of its
+own, go chunk by chunk (`run_chunks`, any engine's `decide`): results and rejects are appended
+to their files as chunks finish, so memory is bounded by the chunk size, not the input. The row
+count is an invariant: rows in = rows evaluated + rows rejected, checked for every run (and
+every chunk).
+
+Outputs are checked before anything is read or written (`check_outputs`: suffixes, folders, no
+output is an input or the other output) and written whole or not at all (`Writer`,
+`rules.files.atomic_path`): on any error or interruption (SIGINT, SIGTERM: `signals_deferred`,
+checked between chunks) the previous results and rejects files are left as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import errno
-import json
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from rules.batch.exprs import BAD, CONCLUSION_STATUSES, PARSE_ERROR, REASON, ROW, STATUSES
 from rules.batch.polars_plan import BatchPlan
-from rules.language.source import RulesError
-from rules.limits import MAX_COLUMNS, MAX_LINE_BYTES
+from rules.cases.read import (
+    DEFAULT_CHUNK_ROWS,
+    BatchError,
+    check_input,
+    count_rows,
+    input_format,
+    read_frames,
+    reading,
+    scan_cases,
+)
 
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow.parquet as pq
 
-DEFAULT_CHUNK_ROWS = 1_000_000
+    from rules.language.ruleset import RuleSet
 
-
-class BatchError(RulesError):
-    """A problem with a batch input or output (not with one row: those are rejects)."""
+IN_MEMORY: Final = "in-memory"
+RESULT_SUFFIXES: Final = (".parquet", ".pq", ".csv")
 
 
 @dataclass
@@ -63,6 +71,22 @@ class BatchSummary:
                 table = self.actions.setdefault(name, {})
             table[status] = table.get(status, 0) + int(value)
 
+    def merge(self, other: BatchSummary) -> None:
+        """Add another run's counts (a partition decided apart): summaries add up."""
+        self.rows_in += other.rows_in
+        self.rows_evaluated += other.rows_evaluated
+        self.rows_rejected += other.rows_rejected
+        for name, counts in other.actions.items():
+            table = self.actions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for name, counts in other.conclusions.items():
+            table = self.conclusions.setdefault(name, {})
+            for status, count in counts.items():
+                table[status] = table.get(status, 0) + count
+        for reason, count in other.reject_reasons.items():
+            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + count
+
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON data, in a fixed order (the same input gives the same bytes):
         actions and conclusions in rule-set order, statuses in their order, reasons by name."""
@@ -78,127 +102,7 @@ class BatchSummary:
                 "reject_reasons": dict(sorted(self.reject_reasons.items()))}
 
 
-# ---- reading ---------------------------------------------------------------------------------
-
-def input_format(path: Path) -> str:
-    if path.is_dir():
-        return "parquet"
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in (".csv", ".tsv"):
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    raise BatchError(f"{path}: read cases from .parquet (or a folder of them), .csv or .jsonl")
-
-
-def check_input(path: Path) -> str:
-    """The input's format, after checking that it can be read at all (a regular file, or a
-    folder holding Parquet files)."""
-    from rules.files import FileError, regular_file
-
-    if path.is_dir():
-        if not any(path.glob("**/*.parquet")):
-            raise BatchError(f"{path}: no .parquet files in this folder")
-        return "parquet"
-    fmt = input_format(path)
-    try:
-        regular_file(path, "case file")
-    except FileError as error:
-        raise BatchError(str(error)) from None
-    return fmt
-
-
-def input_error(path: Path, error: BaseException) -> BatchError:
-    """A reader's exception (polars, pyarrow, OS) as one line naming the input."""
-    from rules.files import describe_os_error
-
-    if isinstance(error, OSError) and error.errno is not None:
-        return BatchError(f"{path}: cannot read: {describe_os_error(error)}")
-    text = str(error).strip().splitlines()
-    first = next((line for line in text if line.strip()), type(error).__name__)
-    for words, code in (("No space left", errno.ENOSPC), ("os error 28", errno.ENOSPC),
-                        ("File too large", errno.EFBIG), ("os error 27", errno.EFBIG),
-                        ("Read-only file system", errno.EROFS), ("os error 30", errno.EROFS),
-                        ("Permission denied", errno.EACCES), ("os error 13", errno.EACCES)):
-        if words in str(error):
-            reason = describe_os_error(OSError(code, os.strerror(code)))
-            return BatchError(f"cannot write the results: {reason}; the previous output files "
-                              "are unchanged")
-    if "invalid utf" in first.lower() or "utf-8" in first.lower():
-        first = "not UTF-8 text; save the file as UTF-8"
-    return BatchError(f"{path}: cannot read the cases: {first[:300]}")
-
-
-@contextmanager
-def reading(path: Path) -> Iterator[None]:
-    """Turn any failure of the readers on a malformed input into a `BatchError`."""
-    import polars as pl
-    import pyarrow as pa
-
-    try:
-        yield
-    except (RulesError, KeyboardInterrupt, MemoryError):
-        raise
-    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError,
-            UnicodeDecodeError, csv.Error) as error:
-        raise input_error(path, error) from None
-    except BaseException as error:
-        if type(error).__name__ == "PanicException":   # a reader's internal failure (Rust)
-            raise input_error(path, error) from None
-        raise
-
-
-def count_rows(path: Path) -> int | None:
-    """The number of rows, when it is cheap to know (Parquet metadata); else None."""
-    import polars as pl
-
-    if input_format(path) != "parquet":
-        return None
-    try:
-        with reading(path):
-            return int(_scan_parquet(path).select(pl.len()).collect().item())
-    except BatchError:
-        return None
-
-
-def _scan_parquet(path: Path) -> pl.LazyFrame:
-    import polars as pl
-
-    if path.is_dir():
-        return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
-    return pl.scan_parquet(path)
-
-
-def read_chunks(path: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                kinds: Mapping[str, str] | None = None) -> Iterator[pl.DataFrame]:
-    """The input in chunks of at most about `chunk_rows` rows, in order, every row once.
-
-    `kinds` (fact path -> type kind) lets a JSONL reader type JSON values exactly as the
-    interpreter does (`cases.values.from_json`); CSV cells are text, typed by `validate`.
-    """
-    if not path.exists() and not path.is_symlink():
-        raise BatchError(f"{path}: no such file or folder")
-    fmt = check_input(path)
-    with reading(path):
-        if fmt == "parquet":
-            yield from _parquet_chunks(path, chunk_rows)
-        elif fmt == "csv":
-            yield from _csv_chunks(path, chunk_rows)
-        else:
-            yield from _jsonl_chunks(path, chunk_rows, kinds or {})
-
-
-def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    import polars as pl
-
-    scan = _flatten_structs(_scan_parquet(path))
-    _unique_columns(path, scan.collect_schema().names())
-    total = int(scan.select(pl.len()).collect().item())
-    for start in range(0, total, chunk_rows):
-        yield scan.slice(start, chunk_rows).collect()
-
+# ---- checking --------------------------------------------------------------------------------
 
 RESERVED = (ROW, REASON, BAD)
 
@@ -213,241 +117,67 @@ def reserved_columns(names: Sequence[str], keep: Sequence[str] = (),
                              "own `row` column); rename that column")
 
 
-def _flatten_structs(scan: pl.LazyFrame) -> pl.LazyFrame:
-    """Nested columns (a Parquet struct `victim` with a field `age`) as dotted columns
-    (`victim.age`), as JSONL objects are read and as the per-case reader nests them."""
-    import polars as pl
+def check_outputs(cases: Path, out: Path | None, rejects_path: Path | None,
+                  folder: bool = False) -> tuple[Path | None, Path | None]:
+    """Check the input and both outputs before anything is read or written: suffixes, folders,
+    and that no output is the input (or inside an input folder, or a folder holding the input)
+    or the other output. With `folder`, `out` is a folder of Parquet files (Spark, a
+    partitioned DuckDB run), replaced whole when the run succeeds."""
+    from rules.files import check_output
 
-    for _ in range(8):             # a case has groups of facts, not deep trees
-        schema = scan.collect_schema()
-        if not any(isinstance(dtype, pl.Struct) for dtype in schema.dtypes()):
-            break
-        exprs: list[pl.Expr] = []
-        for name, dtype in schema.items():
-            if isinstance(dtype, pl.Struct):
-                exprs.extend(pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
-                             for f in dtype.fields)
-            else:
-                exprs.append(pl.col(name))
-        scan = scan.select(exprs)
-    return scan
-
-
-def _unique_columns(path: Path, names: Sequence[str]) -> None:
-    """Refuse duplicate column names, and more columns than `limits.MAX_COLUMNS`."""
-    if len(names) > MAX_COLUMNS:
-        raise BatchError(f"{path}: {len(names):,} columns; a batch input may have at most "
-                         f"{MAX_COLUMNS:,}")
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise BatchError(f"{path}: the column {name!r} appears twice")
-        seen.add(name)
+    if not cases.exists() and not cases.is_symlink():
+        raise BatchError(f"{cases}: no such file or folder")
+    input_format(cases)
+    if out is not None and folder:
+        target: Path | None = check_folder_output(out, cases)
+    else:
+        target = check_output(out, RESULT_SUFFIXES, [cases], "results", make_folder=True) \
+            if out is not None else None
+    rejects = check_output(rejects_path, RESULT_SUFFIXES, [cases, out], "rejects",
+                           make_folder=True) if rejects_path is not None else None
+    check_input(cases)
+    return target, rejects
 
 
-def _csv_header(path: Path) -> list[str] | None:
-    with open(path, "rb") as handle:
-        first = handle.readline(MAX_LINE_BYTES + 1)
-    if len(first) > MAX_LINE_BYTES:
-        raise BatchError(f"{path}:1: the header line is longer than {MAX_LINE_BYTES:,} bytes")
-    from rules.files import decode
+def check_folder_output(out: Path, cases: Path) -> Path:
+    """A results folder: not a file, not the input, not inside the input folder and not a
+    folder that holds the input (replacing it would delete the input)."""
+    import os
 
-    text = decode(first, f"{path}")
-    return next(csv.reader([text]), None)
-
-
-def _closed_quotes(path: Path) -> None:
-    """Refuse a CSV file with a quote that is never closed (the reader would swallow the rest
-    of the file into one cell, where Python's reader stops): an odd number of `"`, counted
-    fast; the opening quote is then located for the message."""
-    odd = False
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            odd ^= block.count(b'"') % 2 == 1
-    if not odd:
-        return
-    line = opened = 1
-    inside = False
-    with open(path, "rb") as handle:
-        for text in handle:
-            for index in range(len(text)):
-                if text[index] == 34:      # '"'
-                    inside = not inside
-                    if inside:
-                        opened = line
-            line += 1
-    raise BatchError(f"{path}:{opened}: a quoted cell is never closed (a `\"` without its "
-                     "closing `\"`)")
+    text = str(out)
+    if text in ("", "."):
+        raise BatchError(f"results {text!r}: give a folder name")
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"{out}: results go to a folder of Parquet files here, not a file")
+    real = Path(os.path.realpath(out))
+    source = Path(os.path.realpath(cases))
+    if real == source or source.is_relative_to(real):
+        raise BatchError(f"{out}: the results would replace the input {cases}; write them "
+                         "elsewhere")
+    if source.is_dir() and real.is_relative_to(source):
+        raise BatchError(f"{out}: the results would be written inside the input folder "
+                         f"{cases}; write them elsewhere")
+    return out
 
 
-def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    import polars as pl
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    header = _csv_header(path)
-    if not header:
-        return
-    _unique_columns(path, header)
-    _closed_quotes(path)
-    types = {name: pa.string() for name in header}
-    reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=max(1 << 20, min(chunk_rows, 1 << 16)
-                                                            * 64)),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                             quoted_strings_can_be_null=True,
-                                             null_values=[""]))
-    for batch in reader:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        yield frame
-
-
-def _jsonl_chunks(path: Path, chunk_rows: int,
-                  kinds: Mapping[str, str]) -> Iterator[pl.DataFrame]:
-    """JSONL read line by line with Python's JSON (and the limits of `rules.limits`), so that
-    each value keeps its JSON type: polars' reader would turn `12` into `"12"` beside a text
-    value, or keep the first of two duplicate keys."""
-    rows: list[dict[str, Any]] = []
-    groups = fact_groups(kinds)
-    first = True
-    with open(path, "rb") as handle:
-        while True:
-            line = handle.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                break
-            if first:                               # a byte-order mark is allowed
-                line, first = line.removeprefix(b"\xef\xbb\xbf"), False
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
-                    pass
-                rows.append({PARSE_ERROR: f"a line longer than {MAX_LINE_BYTES:,} bytes"})
-            elif not line.strip():
-                continue
-            else:
-                rows.append(_jsonl_row(line, kinds, groups))
-            if len(rows) >= chunk_rows:
-                yield rows_frame(rows, kinds)
-                rows = []
-    if rows:
-        yield rows_frame(rows, kinds)
-
-
-def _jsonl_row(line: bytes, kinds: Mapping[str, str],
-               groups: frozenset[str]) -> dict[str, Any]:
-    """One JSONL line as dotted columns; its problems in `PARSE_ERROR`."""
-    from rules.files import decode_line
-    from rules.limits import JsonError, load_json
-
-    try:
-        data = load_json(decode_line(line), "line")
-    except JsonError as error:
-        return {PARSE_ERROR: error.in_line}
-    except ValueError as error:
-        return {PARSE_ERROR: str(error)}
-    if not isinstance(data, dict):
-        return {PARSE_ERROR: f"a case is a JSON object, not {type(data).__name__}"}
-    return typed_row(data, kinds, groups)
-
-
-def fact_groups(kinds: Mapping[str, str]) -> frozenset[str]:
-    """The groups of facts (`victim` for `victim.age`, and every dotted prefix)."""
-    return frozenset(path[:i] for path in kinds for i, c in enumerate(path) if c == ".")
-
-
-def typed_row(data: dict[str, Any], kinds: Mapping[str, str],
-              groups: frozenset[str] | None = None) -> dict[str, Any]:
-    """A case as JSON data (nested groups or dotted keys) to one row of dotted columns, each
-    fact's value read by the JSON grammar of `cases.values.from_json`, exactly as the case
-    model reads it; the problems go in `PARSE_ERROR`, other keys are kept as text."""
-    from rules.cases.values import from_json, shown
-
-    if groups is None:
-        groups = fact_groups(kinds)
-    flat: dict[str, Any] = {}
-    problems: list[str] = []
-    stack: list[tuple[str, dict[str, Any]]] = [("", data)]
-    while stack:
-        prefix, node = stack.pop()
-        for key, value in node.items():
-            if type(key) is not str:
-                problems.append(f"{prefix}{shown(key)}: a key must be text")
-                continue
-            name = prefix + key if prefix else key
-            kind = kinds.get(name)
-            if kind is not None:                      # a fact: most keys
-                if name in flat:
-                    problems.append(f"{name}: given twice")
-                elif value is None:
-                    continue
-                elif type(value) is _PLAIN.get(kind) and (   # the common case, no call
-                        kind != "integer" or value in _INT64):
-                    flat[name] = value
-                else:
-                    try:
-                        flat[name] = from_json(kind, value)
-                    except ValueError as error:
-                        problems.append(f"{name}: {error}")
-            elif name in groups:
-                if isinstance(value, dict):
-                    stack.append((name + ".", value))
-                elif value is not None:               # a group given as null: all unknown
-                    problems.append(f"{name}: a group of facts is a JSON object")
-            elif name in flat or name in (*RESERVED, PARSE_ERROR):
-                problems.append(f"{name}: " + ("given twice" if name in flat else
-                                               "unknown field"))
-            else:          # not a fact: an unknown field, even when null (as in the case
-                flat[name] = _as_text(value)   # model), unless the run keeps it
-    if problems:
-        flat[PARSE_ERROR] = "; ".join(problems)
-    return flat
-
-
-_PLAIN: dict[str, type] = {"boolean": bool, "integer": int, "enum": str, "text": str}
-"""The Python type of a JSON value that `from_json` returns as it is, per fact kind."""
-_INT64 = range(-(2**63), 2**63)
-
-
-def _as_text(value: Any) -> str:
-    """A value that is not a fact's (an unknown field, a kept column) as text."""
-    from rules.cases.values import shown
-
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, default=repr)
-    except (ValueError, TypeError, RecursionError):
-        return shown(value)
-
-
-def rows_frame(rows: list[dict[str, Any]], kinds: Mapping[str, str]) -> pl.DataFrame:
-    """Rows from `typed_row` as a frame: a fact's column has its type's dtype."""
-    import polars as pl
-
-    dtypes = {"integer": pl.Int64, "boolean": pl.Boolean, "date": pl.Date}
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    if not names:
-        return pl.DataFrame(height=len(rows))
-    schema = {name: dtypes.get(kinds.get(name, ""), pl.String) for name in names}
-    return pl.from_dicts(rows, schema=schema)
+def default_rejects(out: Path) -> Path:
+    """Where the rejects of results written to `out` go by default."""
+    return out.with_name(out.stem + ".rejects.csv")
 
 
 # ---- writing ---------------------------------------------------------------------------------
 
-RESULT_SUFFIXES = (".parquet", ".pq", ".csv")
-
-
-class _Writer:
+class Writer:
     """Appends frames to a Parquet or CSV file, written to a temporary file beside it and
     renamed over it only by `commit` (`rules.files.atomic_path`): a run that fails or is
-    interrupted leaves the previous file as it was. In CSV, lists are joined with `|` and text
-    cells that a spreadsheet would run as a formula are quoted (`rules.text.csv_cell`)."""
+    interrupted (`abort`) leaves the previous file as it was. In CSV, lists are joined with `|`
+    and text cells that a spreadsheet would run as a formula are quoted (`safe_csv`)."""
 
     def __init__(self, path: Path):
         from rules.files import atomic_path
 
+        if path.suffix.lower() not in RESULT_SUFFIXES:
+            raise BatchError(f"{path}: write results to .parquet or .csv")
         self.path = path
         self.parquet = path.suffix.lower() != ".csv"
         self._atomic = atomic_path(path)
@@ -473,10 +203,10 @@ class _Writer:
             safe_csv(frame).write_csv(self._handle, include_header=self._first)
         self._first = False
 
-    def commit(self, empty: pl.DataFrame) -> None:
+    def commit(self, empty: pl.DataFrame | None = None) -> None:
         """Finish the file (a file with no rows still has its schema or header) and put it in
         place of the target."""
-        if self._first:
+        if self._first and empty is not None:
             self.write(empty)
         if self._pq is not None:
             self._pq.close()
@@ -494,6 +224,30 @@ class _Writer:
             self._atomic.__exit__(type(error), error, error.__traceback__)
         except BaseException:   # the clean-up re-raises the error it was given
             pass
+
+
+@contextmanager
+def writing(path: Path | None) -> Iterator[Writer | None]:
+    """A `Writer` for `path` (None: nothing to write), aborted if the block raises; the block
+    commits it."""
+    if path is None:
+        yield None
+        return
+    writer = Writer(path)
+    try:
+        yield writer
+    except BaseException as error:
+        writer.abort(error)
+        raise
+
+
+def write_whole(path: Path, frame: pl.DataFrame) -> None:
+    """A whole frame to `path` (Parquet or CSV), atomically; no rows still gives a valid file."""
+    with writing(path) as writer:
+        assert writer is not None
+        if frame.height:
+            writer.write(frame)
+        writer.commit(frame.clear())
 
 
 def safe_csv(frame: pl.DataFrame) -> pl.DataFrame:
@@ -528,121 +282,115 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
 
     reserved_columns(frame.columns, keep)
     frame = frame.with_row_index(ROW, offset=offset)
-    checked = plan.validate(frame.lazy(), keep, texts=False).collect()
-    bad = checked.get_column(BAD)
+    # One lazy plan from the frame to the results (validation, decision, the bad-row flag
+    # carried along), on the in-memory engine: polars 2 streams by default, which costs more
+    # than it saves on a frame already in memory. Bad rows are decided too, then dropped.
+    checked = plan.validate(frame.lazy(), keep, texts=False)
+    decided = plan.decide(checked, (*keep, BAD), provisions, statuses_only) \
+        .collect(engine=IN_MEMORY)
+    bad = decided.get_column(BAD)
     if bad.any():
         # Explain only the flagged rows: reason texts cost more than the whole decision.
         rejects = plan.validate(frame.filter(bad).lazy(), keep).select(
-            [ROW, *keep, pl.col(REASON).alias("reason")]).collect()
-        checked = checked.filter(~pl.col(BAD))
+            [ROW, *keep, pl.col(REASON).alias("reason")]).collect(engine=IN_MEMORY)
+        results = decided.filter(~bad).drop(BAD)
     else:
         rejects = frame.head(0).select([ROW, *keep]).with_columns(
             pl.lit("", pl.String).alias("reason"))
-    results = plan.decide(checked.lazy(), keep, provisions, statuses_only).collect()
+        results = decided.drop(BAD)
     if results.height + rejects.height != frame.height:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {frame.height} in, {results.height} evaluated, "
                          f"{rejects.height} rejected")
     return results, rejects
 
 
-def check_outputs(cases: Path, out: Path | None,
-                  rejects_path: Path | None) -> tuple[Path | None, Path | None]:
-    """Check the input and both outputs before anything is read or written: suffixes, folders,
-    and that no output is the input (or inside an input folder) or the other output."""
-    from rules.files import check_output
-
-    if not cases.exists() and not cases.is_symlink():
-        raise BatchError(f"{cases}: no such file or folder")
-    input_format(cases)
-    target = check_output(out, RESULT_SUFFIXES, [cases], "results", make_folder=True) \
-        if out is not None else None
-    rejects = check_output(rejects_path, RESULT_SUFFIXES, [cases, out], "rejects",
-                           make_folder=True) if rejects_path is not None else None
-    check_input(cases)
-    return target, rejects
+Decide = Callable[..., "tuple[pl.DataFrame, pl.DataFrame]"]
 
 
 def run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None = None,
               keep: Sequence[str] = (), chunk_rows: int = DEFAULT_CHUNK_ROWS,
               provisions: bool = True,
               progress: Callable[[int], None] | None = None) -> BatchSummary:
-    """Decide every case of a file; write results (if `out`) and rejects; count everything.
-
-    Outputs are written whole or not at all (`_Writer`): on any error or interruption the
-    previous results and rejects files are left as they were.
-    """
+    """Decide every case of a file with polars; write results (if `out`) and rejects; count
+    everything. Outputs are written whole or not at all."""
     from rules.files import signals_deferred
 
-    with signals_deferred():      # a signal stops the run at the next chunk, never half-way
-        return _run_batch(plan, cases, out, rejects_path, keep, chunk_rows, provisions,
-                          progress)
-
-
-def _run_batch(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: Path | None,
-               keep: Sequence[str], chunk_rows: int, provisions: bool,
-               progress: Callable[[int], None] | None) -> BatchSummary:
-    summary = BatchSummary()
     if rejects_path is None and out is not None:
-        rejects_path = out.with_name(out.stem + ".rejects.csv")
+        rejects_path = default_rejects(out)
     out, rejects_path = check_outputs(cases, out, rejects_path)
     if input_format(cases) == "parquet" and (
             out is None or out.suffix.lower() in (".parquet", ".pq")):
-        with reading(cases):
+        summary = BatchSummary()
+        with signals_deferred(), reading(cases):   # a signal stops it before any commit
             _run_parquet(plan, cases, out, rejects_path, keep, provisions, summary, progress)
-        return _finish(plan, summary)
-    writers: list[_Writer] = []
-    try:
-        writer = _Writer(out) if out is not None else None
-        writers += [writer] if writer is not None else []
-        reject_writer = _Writer(rejects_path) if rejects_path is not None else None
-        writers += [reject_writer] if reject_writer is not None else []
-        empty_results, empty_rejects = _run_chunks(plan, cases, keep, chunk_rows, provisions,
-                                                   summary, progress, writer, reject_writer)
-        if writer is not None:
-            writer.commit(empty_results)
-        if reject_writer is not None:
-            reject_writer.commit(empty_rejects)
-    except BaseException as error:
-        for open_writer in writers:
-            open_writer.abort(error)
-        if isinstance(error, OSError):
-            from rules.files import FileError, describe_os_error
+        return finish(plan.ruleset, summary)
 
-            raise FileError(f"{out or rejects_path}: cannot write: {describe_os_error(error)}; "
-                            "the previous output files are unchanged") from None
-        raise
-    return _finish(plan, summary)
+    def decide(frame: pl.DataFrame, keep: Sequence[str], provisions: bool, offset: int,
+               statuses_only: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return evaluate_frame(plan, frame, keep, provisions, offset, statuses_only)
+
+    return run_chunks(plan.ruleset, decide, cases, out, rejects_path, keep, chunk_rows,
+                      provisions, progress)
 
 
-def _run_chunks(plan: BatchPlan, cases: Path, keep: Sequence[str], chunk_rows: int,
-                provisions: bool, summary: BatchSummary,
-                progress: Callable[[int], None] | None, writer: _Writer | None,
-                reject_writer: _Writer | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def run_chunks(ruleset: RuleSet, decide: Decide, cases: Path, out: Path | None,
+               rejects_path: Path | None = None, keep: Sequence[str] = (),
+               chunk_rows: int = DEFAULT_CHUNK_ROWS, provisions: bool = True,
+               progress: Callable[[int], None] | None = None) -> BatchSummary:
+    """Any engine's `decide(frame, keep, provisions, offset, statuses_only) -> (results,
+    rejects)` over the chunks of a case file, results and rejects appended as chunks finish
+    and committed (renamed into place) only when every chunk is done."""
+    from rules.files import FileError, describe_os_error, signals_deferred
+
+    summary = BatchSummary()
+    if rejects_path is None and out is not None:
+        rejects_path = default_rejects(out)
+    out, rejects_path = check_outputs(cases, out, rejects_path)
+    with signals_deferred(), ExitStack() as stack:   # a signal stops it at the next chunk
+        try:
+            writer = stack.enter_context(writing(out))
+            reject_writer = stack.enter_context(writing(rejects_path))
+            empty_results, empty_rejects = _chunks(ruleset, decide, cases, keep, chunk_rows,
+                                                   provisions, summary, progress, writer,
+                                                   reject_writer)
+            if writer is not None:
+                writer.commit(empty_results)
+            if reject_writer is not None:
+                reject_writer.commit(empty_rejects)
+        except OSError as error:
+            raise FileError(f"{out or rejects_path}: cannot write: "
+                            f"{describe_os_error(error)}; the previous output files are "
+                            "unchanged") from None
+    return finish(ruleset, summary)
+
+
+def _chunks(ruleset: RuleSet, decide: Decide, cases: Path, keep: Sequence[str],
+            chunk_rows: int, provisions: bool, summary: BatchSummary,
+            progress: Callable[[int], None] | None, writer: Writer | None,
+            reject_writer: Writer | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read, decide and write chunk by chunk; the empty results and rejects frames (with
     their schemas) for files that get no row."""
     import polars as pl
 
-    summary_exprs = plan.summary_exprs()
-    kinds = {path: fact.type.kind for path, fact in plan.ruleset.facts.items()}
-    last: tuple[pl.DataFrame, pl.DataFrame] | None = None
     from rules.files import check_interrupted
 
-    for chunk in read_chunks(cases, chunk_rows, kinds):
+    counts = summary_exprs(ruleset)
+    kinds = {path: fact.type.kind for path, fact in ruleset.facts.items()}
+    last: tuple[pl.DataFrame, pl.DataFrame] | None = None
+    for chunk in read_frames(cases, chunk_rows, kinds):
         check_interrupted()
         missing = [c for c in keep if c not in chunk.columns]
         if missing:
             raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
         reserved_columns(chunk.columns, keep, cases)
-        results, rejects = evaluate_frame(plan, chunk, keep, provisions,
-                                          offset=summary.rows_in,
-                                          statuses_only=writer is None)
+        results, rejects = decide(chunk, keep, provisions, summary.rows_in, writer is None)
         summary.rows_in += chunk.height
         summary.rows_evaluated += results.height
         summary.rows_rejected += rejects.height
         if results.height:
-            summary.add(results.select(summary_exprs).row(0, named=True))
+            summary.add(results.select(counts).row(0, named=True))
         if rejects.height:
-            for reason, count in _reason_kinds(rejects).items():
+            for reason, count in reason_kinds(rejects).items():
                 summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
         if writer is not None and results.height:
             writer.write(results)
@@ -655,12 +403,28 @@ def _run_chunks(plan: BatchPlan, cases: Path, keep: Sequence[str], chunk_rows: i
         return last
     if any(keep):
         raise BatchError(f"{cases}: no column {', '.join(keep)} to keep")
-    return evaluate_frame(plan, pl.DataFrame(), provisions=provisions,
-                          statuses_only=writer is None)
+    results, rejects = decide(pl.DataFrame(), (), provisions, 0, writer is None)
+    return results.clear(), rejects.clear()
 
 
-def _finish(plan: BatchPlan, summary: BatchSummary) -> BatchSummary:
-    for name in plan.actions:
+def summary_exprs(ruleset: RuleSet) -> list[pl.Expr]:
+    """One count per (action, status) and (conclusion, status): a single-row frame."""
+    import polars as pl
+
+    out: list[pl.Expr] = []
+    for name in ruleset.actions:
+        for status in STATUSES:
+            out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
+    for name in ruleset.conclusions:
+        for status in CONCLUSION_STATUSES:
+            out.append((pl.col(f"{name}.status") == status).sum()
+                       .alias(f"{name}.status\0{status}"))
+    return out
+
+
+def finish(ruleset: RuleSet, summary: BatchSummary) -> BatchSummary:
+    """Every action in the summary, and the row count checked."""
+    for name in ruleset.actions:
         summary.actions.setdefault(name, {})
     if not summary.balanced:  # pragma: no cover - invariant
         raise BatchError(f"rows lost: {summary.rows_in} in, {summary.rows_evaluated} evaluated, "
@@ -683,9 +447,8 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
 
     from rules.files import atomic_path
 
-    scan = _flatten_structs(_scan_parquet(cases))
+    scan = scan_cases(cases)
     names = scan.collect_schema().names()
-    _unique_columns(cases, names)
     reserved_columns(names, keep, cases)
     missing = [c for c in keep if c not in names]
     if missing:
@@ -697,7 +460,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     with ExitStack() as outputs:
         if out is None:
             decided = plan.decide(valid, (), provisions=False, statuses_only=True)
-            counts = decided.select([pl.len().alias(_EVALUATED), *plan.summary_exprs()])
+            counts = decided.select([pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)])
             totals, flags = pl.collect_all([counts, flagged], engine="streaming")
         else:
             temp = outputs.enter_context(atomic_path(out))
@@ -705,7 +468,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
             sink = results.sink_parquet(temp, compression="zstd", lazy=True)
             flags = pl.collect_all([sink, flagged], engine="streaming")[1]
             totals = pl.scan_parquet(temp).select(
-                [pl.len().alias(_EVALUATED), *plan.summary_exprs()]).collect()
+                [pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)]).collect()
         row = totals.row(0, named=True)
         summary.rows_in += int(flags.item(0, _ROWS))
         summary.rows_evaluated += int(row.pop(_EVALUATED))
@@ -717,17 +480,10 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
             rejects = plan.validate(scan.join(bad, on=ROW, how="semi"), keep) \
                 .select([ROW, *keep, pl.col(REASON).alias("reason")]) \
                 .collect(engine="streaming").sort(ROW)
-            for reason, count in _reason_kinds(rejects).items():
+            for reason, count in reason_kinds(rejects).items():
                 summary.reject_reasons[reason] = summary.reject_reasons.get(reason, 0) + count
             if rejects_path is not None:
-                writer = _Writer(rejects_path)
-                try:
-                    if rejects.height:
-                        writer.write(rejects)
-                    writer.commit(rejects.clear())
-                except BaseException as error:
-                    writer.abort(error)
-                    raise
+                write_whole(rejects_path, rejects)
     if progress is not None:
         progress(summary.rows_in)
 
@@ -737,7 +493,7 @@ _ROWS = "__rows"
 _REJECTED = "__rejected"
 
 
-def _reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
+def reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
     """Rejections by the field of their first problem (`victim.age`, `offence.kind`, ...)."""
     import polars as pl
 
@@ -746,5 +502,8 @@ def _reason_kinds(rejects: pl.DataFrame) -> dict[str, int]:
     return {str(f): int(n) for f, n in counts.iter_rows()}
 
 
-__all__ = ["CONCLUSION_STATUSES", "DEFAULT_CHUNK_ROWS", "STATUSES", "BatchError",
-           "BatchSummary", "count_rows", "evaluate_frame", "read_chunks", "run_batch"]
+__all__ = ["CONCLUSION_STATUSES", "DEFAULT_CHUNK_ROWS", "RESULT_SUFFIXES", "STATUSES",
+           "BatchError", "BatchSummary", "Writer", "check_folder_output", "check_outputs",
+           "count_rows", "default_rejects", "evaluate_frame", "finish", "reason_kinds",
+           "reserved_columns", "run_batch", "run_chunks", "safe_csv", "summary_exprs",
+           "write_whole", "writing"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language.ruleset import RuleSet
 from rules.solver.analysis import (
     Encoder,
@@ -26,7 +27,6 @@ from rules.solver.analysis import (
     Model,
     derivation_inputs,
     minimise,
-    nest,
     new_solver,
     nicer_model,
     plausible,

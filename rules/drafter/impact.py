@@ -121,7 +121,8 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
     """Evaluate every row of a corpus under both rule sets (the reference interpreter: it
     reports arguments and explanations the batch back end does not) and count what changes."""
     from rules.batch.impact import state_keys
-    from rules.drafter.corpus import read_cases
+    from rules.batch.interpreter_engine import InterpreterEngine
+    from rules.cases.read import read_frames
 
     started = time.perf_counter()
     keys = list(dict.fromkeys([*state_keys(base), *state_keys(amended)]))
@@ -133,14 +134,17 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
     groups: Counter[str] = Counter()
     arguments: Counter[tuple[str, str, str, str]] = Counter()
     argument_samples: dict[tuple[str, str, str, str], list[str]] = {}
-    for row in read_cases(path, base):
+    reader = InterpreterEngine(base, as_of)   # reads table rows as the engines do
+    for row in (r for frame in read_frames(path) for r in frame.iter_rows(named=True)):
         result.rows_in += 1
-        if row.case is None:
+        row_id = str(row.get("id") or result.rows_in)
+        case, problems = reader.case_of(row, ["id"] if "id" in row else [])
+        if problems:
             result.rejected += 1
             continue
         try:
-            old = base.evaluate(row.case, as_of=as_of)
-            new = amended.evaluate(row.case, as_of=as_of)
+            old = base.evaluate(case, as_of=as_of)
+            new = amended.evaluate(case, as_of=as_of)
         except CaseError:
             result.rejected += 1
             continue
@@ -156,7 +160,7 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
                 arguments[which] += 1
                 ids = argument_samples.setdefault(which, [])
                 if len(ids) < examples:
-                    ids.append(row.id)
+                    ids.append(row_id)
         if not moves:
             continue
         result.changed += 1
@@ -166,7 +170,7 @@ def corpus_impact(base: RuleSet, amended: RuleSet, path: Path, as_of: dt.date | 
             counts[slot] += 1
             ids = samples.setdefault(slot, [])
             if len(ids) < examples:
-                ids.append(row.id)
+                ids.append(row_id)
         case = new.case if isinstance(new.case, dict) else {}
         offence = case.get("offence") or {}
         date = str(offence.get("date") or "")

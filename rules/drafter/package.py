@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.drafter.diff import DiffReport, Transition, diff
 from rules.language.amendments import AmendmentFile, apply_amendment
 from rules.language.ruleset import RuleSet
@@ -31,7 +32,6 @@ from rules.solver.analysis import (
     Model,
     derivation_inputs,
     minimise,
-    nest,
     new_solver,
     nicer_model,
     plausible,

@@ -162,6 +162,34 @@ class DecisionPlan:
         fact = self.ruleset.facts.get(governing) if governing else None
         return (fact.low, fact.high) if fact is not None else (None, None)
 
+    @cached_property
+    def facts_read(self) -> frozenset[str]:
+        """The facts a decision reads: in conditions, definitions, arguments and conclusion
+        values, the governing date, inferences, constraints and presumptions (they check or
+        set facts the decision may read), and the facts those are derived from. A back end
+        need not type (nor check) a column of any other fact: it decides nothing."""
+        ruleset = self.ruleset
+        exprs = [d.expr for d in ruleset.definitions.values()]
+        for p in self.provisions:
+            exprs.extend(expr for _, expr in p.conditions)
+        for c in self.candidates:
+            exprs.extend(expr for _, expr in c.args)
+            if c.value is not None:
+                exprs.append(c.value)
+        exprs.extend(i.condition for i in ruleset.inferences)
+        exprs.extend(c.expr for c in ruleset.constraints)
+        read: set[str] = set()
+        for expr in exprs:
+            read |= ruleset.facts_read(expr)
+        read |= {i.fact for i in ruleset.inferences}
+        read |= {p.fact for p in ruleset.presumptions.values()}
+        if ruleset.governing_date:
+            read.add(ruleset.governing_date)
+        for fact in reversed(self.derivation_order):
+            if fact.path in read and fact.derivation is not None:
+                read |= ruleset.facts_read(fact.derivation)
+        return frozenset(read)
+
     def in_force_static(self, index: int, as_of: dt.date | None = None) -> bool | None:
         """Whether provision `index` is in force without reading a case: always (True), never
         (False), or it depends on the case's governing date (None). With `as_of` every case is

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language import core
 from rules.language.ruleset import ConclusionOutcome, DeonticOutcome, Fact, RuleSet
 from rules.language.source import CaseError
@@ -66,18 +67,6 @@ class Key:
 
 
 # ---- cases: flat <-> nested -------------------------------------------------------------------
-
-
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """`{"victim.age": 10}` -> `{"victim": {"age": 10}}`, dates as ISO text."""
-    case: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = case
-        *groups, leaf = path.split(".")
-        for group in groups:
-            node = node.setdefault(group, {})
-        node[leaf] = value.isoformat() if isinstance(value, dt.date) else value
-    return case
 
 
 def minimise(flat: dict[str, Any], holds: Callable[[dict[str, Any]], bool],

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language.ruleset import RuleSet
 from rules.results import Undetermined
 from rules.solver.analysis import (
@@ -27,7 +28,6 @@ from rules.solver.analysis import (
     Encoder,
     Model,
     minimise,
-    nest,
     new_solver,
     safe_evaluate,
 )

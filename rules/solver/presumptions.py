@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language.ruleset import RuleSet
 from rules.solver.analysis import (
     MODALITY_CODES,
@@ -19,7 +20,6 @@ from rules.solver.analysis import (
     Finding,
     Model,
     minimise,
-    nest,
     new_solver,
     safe_evaluate,
 )

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.cases.convert import nest
 from rules.language.ruleset import AmendmentRecord, ChangeRecord, RuleSet
 from rules.language.source import Diagnostic
 from rules.solver.analysis import (
@@ -33,7 +34,6 @@ from rules.solver.analysis import (
     Model,
     derivation_inputs,
     minimise,
-    nest,
     new_solver,
     nicer_model,
     plausible,

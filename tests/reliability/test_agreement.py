@@ -111,7 +111,15 @@ def test_the_reported_overflow_is_real() -> None:
 
 # ---- one value grammar ------------------------------------------------------------------------
 
-SEMANTIC_RULES = rules.load(SEMANTICS)
+# The fixture's rules with one more provision that reads `place.district`: every engine types
+# and checks only the facts the rules read (`DecisionPlan.facts_read`), so each fact tested here
+# must be read.
+SEMANTIC_RULES = rules.check({
+    **{p.name: p.read_text(encoding="utf-8") for p in sorted(SEMANTICS.glob("*.law"))},
+    "20_district.law": "provision reads_district \"reads the district\"\n"
+                       "  source CC article 90\n  confidence confirmed\n"
+                       "  in force from 2015-01-01\n  if place.district = \"x\"\n"
+                       "  then require report\n"})
 PLAN = compile_batch(SEMANTIC_RULES)
 FACTS = {"integer": "flags.n", "boolean": "flags.a", "date": "offence.date",
          "enum": "place.region", "text": "place.district"}
@@ -160,7 +168,7 @@ def test_json_values_one_grammar(kind: str, value: Any) -> None:
     if isinstance(value, float) and math.isnan(value) and kind == "text":
         value = "nan"
     accepted, stated = _interpreter(kind, value)
-    from rules.batch.run import rows_frame, typed_row
+    from rules.cases.read import rows_frame, typed_row
 
     kinds = {p: f.type.kind for p, f in SEMANTIC_RULES.facts.items()}
     group, name = FACTS[kind].split(".")
@@ -174,14 +182,15 @@ def test_json_values_one_grammar(kind: str, value: Any) -> None:
 @settings(max_examples=400, deadline=None)
 @given(kind=st.sampled_from(list(FACTS)), text=TEXTS)
 def test_text_cells_one_grammar(kind: str, text: str) -> None:
-    """A CSV cell: the per-case corpus reader and the batch text grammar agree."""
-    from rules.drafter.corpus import _cell
+    """A CSV cell: the interpreter engine's reading (`rules diff --cases --engine
+    interpreter`) and the batch text grammar agree."""
+    from rules.batch.interpreter_engine import _cell
 
     column = FACTS[kind]
     if text == "":
         return      # an empty cell is an unknown fact in both (tested in test_bad_inputs)
     try:
-        accepted, stated = _interpreter(kind, _cell(kind, text))
+        accepted, stated = _interpreter(kind, _cell(SEMANTIC_RULES.facts[column], text))
     except ValueError:
         accepted, stated = False, None
     ok, read = _batch_value(kind, pl.DataFrame({column: [text]}, schema={column: pl.String}))

@@ -108,10 +108,11 @@ def _library_call(call: dict[str, Any], work: Path) -> Any:
     if kind == "batch":
         out = work / call["out"] if "out" in call else None
         return run_batch(compile_batch(bill), work / call["cases"], out)
-    if kind == "corpus":
-        from rules.drafter.corpus import read_cases
+    if kind == "corpus":        # the one case reader, as `rules diff --cases` reads a corpus
+        from rules.cases.read import read_frames
 
-        return list(read_cases(work / call["file"], bill))
+        kinds = {p: f.type.kind for p, f in bill.facts.items()}
+        return list(read_frames(work / call["file"], kinds=kinds))
     if kind == "scenarios":
         from rules.drafter.scenarios import load_scenarios
 

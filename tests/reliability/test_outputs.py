@@ -78,7 +78,7 @@ def test_error_half_way_keeps_previous_outputs(corpus: Path, tmp_path: Path) -> 
     results, rejects = tmp_path / "r.csv", tmp_path / "r.rejects.csv"
     results.write_text("previous results\n")
     rejects.write_text("previous rejects\n")
-    with pytest.raises(rules.RulesError, match="Expected 26 columns, got 2"):
+    with pytest.raises(rules.RulesError, match=r"Expected \d+ columns, got 2"):
         run_batch(compile_batch(rules.load()), broken, results, chunk_rows=2_000)
     assert results.read_text() == "previous results\n"
     assert rejects.read_text() == "previous rejects\n"
