@@ -85,9 +85,11 @@ def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
     if in_force is False:
         failed.append("not in force on the governing date")
     for condition, value in zip(provision.conditions, values, strict=True):
+        behind = _facts_behind(evaluator, run.env, condition.expr, value)
         entry: dict[str, Any] = {"kind": condition.kind, "text": condition.text,
                                  "value": _shown(value),
-                                 "facts": {f: facts.get(f) for f in condition.facts}}
+                                 "facts": {f: facts.get(f) for f in condition.facts
+                                           if f in behind}}
         if (condition.kind == "if" and value is False) or \
                 (condition.kind == "unless" and value is True):
             failed.append(f"{condition.kind} {condition.text}")
@@ -110,6 +112,18 @@ def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
         "quote": provision.quote}
 
 
+def _facts_behind(evaluator: Traced, env: dict[str, Any], expr: core.Expr,
+                  value: Any) -> set[str]:
+    """The facts a condition's value rests on: those of its deciding tests (`deciding_tests`),
+    not every fact its definitions could read. `criminal_offence` reads the offender's
+    knowledge of the age for one offence; a battery's trace should not list it."""
+    if isinstance(value, Unknown):
+        return set(value.needs) | {f for atom, _ in deciding_tests(evaluator, env, expr)
+                                   for f in evaluator.ruleset.facts_read(atom)}
+    return {f for atom, _ in deciding_tests(evaluator, env, expr)
+            for f in evaluator.ruleset.facts_read(atom)}
+
+
 def first_failure(evaluator: Traced, run: Run, index: int, facts: dict[str, Any]) -> str:
     """The first `if` condition that is false, with the facts it read."""
     provision = evaluator.plan.provisions[index].provision
@@ -126,6 +140,27 @@ def _shown(value: Any) -> str:
     return "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
 
 
+_CACHES: dict[int, tuple[Compiler, dict[int, tuple[core.Expr, Compiled]]]] = {}
+
+
+def _compiled(compiler: Compiler) -> Any:
+    """`compiler.compile`, each expression compiled once (keyed by identity: the rule set's
+    trees live as long as the compiler, which the cache holds)."""
+    entry = _CACHES.get(id(compiler))
+    if entry is None or entry[0] is not compiler:
+        if len(_CACHES) > 16:
+            _CACHES.clear()
+        entry = _CACHES[id(compiler)] = (compiler, {})
+    cache = entry[1]
+
+    def compile_(expr: core.Expr) -> Compiled:
+        hit = cache.get(id(expr))
+        if hit is None or hit[0] is not expr:
+            hit = cache[id(expr)] = (expr, compiler.compile(expr))
+        return hit[1]
+    return compile_
+
+
 def deciding_tests(evaluator: Traced, env: dict[str, Any],
                    expr: core.Expr) -> list[tuple[core.Expr, Any]]:
     """The simple tests that gave `expr` its value on a case, with their values.
@@ -133,7 +168,7 @@ def deciding_tests(evaluator: Traced, env: dict[str, Any],
     For `a and b` false, the false operands; for `a or b` true, the true ones; a definition is
     opened; an unknown value shows the unknown operands.
     """
-    compile_ = evaluator.compiler.compile
+    compile_ = _compiled(evaluator.compiler)
     value = compile_(expr)(env)
     if isinstance(expr, core.DefRef):
         return deciding_tests(evaluator, env, evaluator.ruleset.definitions[expr.name].expr)

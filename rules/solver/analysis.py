@@ -662,7 +662,9 @@ class Analysis:
                 "queries": self.queries, "seconds": round(self.seconds, 3)}
 
 
-class _Checker:
+class _FindingSearch:
+    """One static analysis run: the solver, the model of the rule set, the findings so far."""
+
     def __init__(self, ruleset: RuleSet, timeout_ms: int):
         self.ruleset = ruleset
         self.encoder = Encoder(ruleset.facts.values())
@@ -838,7 +840,7 @@ def analyse(ruleset: RuleSet, gaps: Iterable[str] = (), timeout_ms: int = 10_000
     import time
 
     started = time.perf_counter()
-    checker = _Checker(ruleset, timeout_ms)
+    checker = _FindingSearch(ruleset, timeout_ms)
     checker.conflicts()
     dead = checker.dead_and_shadowed()
     checker.overrides(dead)
