@@ -102,6 +102,13 @@ class Guard:
         """The provisions a case with this value of the fact (or an unknown one) can reach."""
         return self.by_value.get(value, self.everything) if self.fact else self.everything
 
+    def may_meet(self, first: int, second: int) -> bool:
+        """Whether some value of the fact lets both provisions apply (False: their guards are
+        disjoint, so no case has them both apply)."""
+        if not self.fact:
+            return True
+        return any(first in reached and second in reached for reached in self.by_value.values())
+
 
 class Algebra(Protocol[B]):
     """Boolean operations of a back end (Python bools, polars or SQL expressions, z3 terms)."""

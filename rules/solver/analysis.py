@@ -669,6 +669,7 @@ class _FindingSearch:
         self.ruleset = ruleset
         self.encoder = Encoder(ruleset.facts.values())
         self.model = Model(self.encoder, ruleset)
+        self.positions = {pp.provision.id: pp.index for pp in self.model.plan.provisions}
         self.solver = new_solver(self.encoder, self.encoder.derivations(ruleset), timeout_ms)
         self.first = derivation_inputs(ruleset)
         self.keep = [ruleset.governing_date] if ruleset.governing_date else []
@@ -714,7 +715,7 @@ class _FindingSearch:
                       and o.modality != "forbidden"]
             for p, _ in forbids:
                 for q, other in others:
-                    if p != q:
+                    if p != q and self.may_meet(p, q):
                         self._conflict(("action", action), p, q,
                                        f"{action}: {p} forbids, {q} {other.modality}")
         for name, kind in self.ruleset.conclusions.items():
@@ -724,9 +725,21 @@ class _FindingSearch:
                       if isinstance(o, ConclusionOutcome) and isinstance(o.value, core.Lit)]
             for i, (p, vp) in enumerate(values):
                 for q, vq in values[i + 1:]:
-                    if p != q and vp != vq:
+                    if p != q and vp != vq and self.may_meet(p, q):
                         self._conflict(("conclusion", name), p, q,
                                        f"{name}: {p} gives {vp}, {q} gives {vq}")
+
+    def may_meet(self, p: str, q: str) -> bool:
+        """False when no case can have both provisions apply, read off the plan without a
+        query: their offence-kind guards are disjoint, or their periods of force never overlap
+        on the governing date. Most pairs of a large bill are such (a conflict needs both)."""
+        plan = self.model.plan
+        i, j = self.positions[p], self.positions[q]
+        if not plan.guard.may_meet(i, j):
+            return False
+        a, b = plan.provisions[i].window, plan.provisions[j].window
+        return not ((a.high is not None and b.low is not None and a.high < b.low)
+                    or (b.high is not None and a.low is not None and b.high < a.low))
 
     def _conflict(self, key: tuple[str, str], p: str, q: str, what: str) -> None:
         """Look for a case where both outcomes survive; keep it if the evaluator confirms it."""
