@@ -676,12 +676,15 @@ class _FindingSearch:
         self.preferences = plausible(self.encoder, ruleset.governing_date, ruleset)
         self.result = Analysis([], [])
 
-    def query(self, *terms: Any) -> tuple[str, Any]:
+    def query(self, *terms: Any, witness: bool = True) -> tuple[str, Any]:
+        """sat / unsat / unknown, and (with `witness`) a model made readable for a witness;
+        a caller that only needs the status skips that search, which on date arithmetic can
+        cost far more than the check itself."""
         self.result.queries += 1
         self.solver.push()
         self.solver.add(*terms)
         status = str(self.solver.check())
-        model = self.solver.model() if status == "sat" else None
+        model = self.solver.model() if status == "sat" and witness else None
         self.solver.pop()
         if model is not None:
             model = nicer_model(self.solver, model, terms, self.preferences)
@@ -769,12 +772,12 @@ class _FindingSearch:
         dead: set[str] = set()
         m = self.model
         for p in self.ruleset.provisions:
-            status, _ = self.query(m.applies[p.id])
+            status, _ = self.query(m.applies[p.id], witness=False)
             if status == "unknown":
                 self.unknown(f"{p.id}: whether it can ever apply")
             elif status == "unsat":
                 dead.add(p.id)
-                in_force_status, _ = self.query(m.in_force[p.id])
+                in_force_status, _ = self.query(m.in_force[p.id], witness=False)
                 why = ("it is never in force on a date the governing date can take"
                        if in_force_status == "unsat" else
                        "its conditions and its period of force never hold together")
@@ -783,7 +786,8 @@ class _FindingSearch:
                     proof="unsat: no complete case satisfies in force and the conditions"))
                 continue
             keys = sorted(_keys(p))
-            status, _ = self.query(self.z3.Or(*[m.survives(p.id, k) for k in keys]))
+            status, _ = self.query(self.z3.Or(*[m.survives(p.id, k) for k in keys]),
+                                   witness=False)
             if status == "unsat":
                 self.result.findings.append(Finding(
                     "shadowed", f"{p.id} can apply but is always set aside by the provisions "
@@ -801,7 +805,7 @@ class _FindingSearch:
             for q in p.overrides:
                 if p.id in dead or q in dead:
                     continue
-                status, _ = self.query(m.applies[p.id], m.applies[q])
+                status, _ = self.query(m.applies[p.id], m.applies[q], witness=False)
                 if status == "unknown":
                     self.unknown(f"{p.id} overrides {q}")
                 elif status == "unsat":
