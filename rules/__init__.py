@@ -1,10 +1,21 @@
 """A legal-rules engine for Kazakhstan's child-safety law.
 
-The pipeline, one module per arrow::
+The pipeline, read top to bottom (each package imports only those above it; the architecture
+test holds it)::
 
-    provisions/*.law --parser--> syntax.Module --checker--> RuleSet --evaluator(case)--> Decision
-                                                                |-- compile: closures, Kleene logic
-                                                                '-- facts: pydantic case model
+    provisions/*.law
+      --language.parser-->  syntax.Module        (trees with positions; source.Diagnostics)
+      --language.checker--> RuleSet              (core expressions, types, labels, amendments)
+      --semantics.plan-->   DecisionPlan         (windows, candidates, overrides, flags; the
+                                                  combination rules in semantics.combine)
+      --> interpreter  one case: closures over the plan, Kleene logic, explanations
+      --> batch        many cases: polars, DuckDB/Spark through SQL, the interpreter; generate
+      --> solver       z3 over the plan: rule-set findings, exact possibilities, retroactivity
+
+and around it: `cases` (the case model, the fast reader, inferences and presumptions, file
+reading), `i18n` (Russian and Kazakh), `results` (the pydantic output contract), and the three
+users' tools: `lawyer` (report, HTML, ask, verify), `drafter` (diff, packages, consolidation,
+redlines, impact, scenarios), `web` (the browser front end) and `lsp` (editors).
 
 Use it like this::
 

@@ -147,7 +147,6 @@ def test_the_bill_has_no_findings(bill):
     result = check_all(bill)
     assert not result.inconsistencies
     assert [(f.kind, f.action, sorted(f.provisions)) for f in result.findings] == []
-    assert result.seconds < 10
 
 
 def test_nest_builds_case_groups():

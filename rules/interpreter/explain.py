@@ -85,9 +85,11 @@ def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
     if in_force is False:
         failed.append("not in force on the governing date")
     for condition, value in zip(provision.conditions, values, strict=True):
+        behind = _facts_behind(evaluator, run.env, condition.expr, value)
         entry: dict[str, Any] = {"kind": condition.kind, "text": condition.text,
                                  "value": _shown(value),
-                                 "facts": {f: facts.get(f) for f in condition.facts}}
+                                 "facts": {f: facts.get(f) for f in condition.facts
+                                           if behind is None or f in behind}}
         if (condition.kind == "if" and value is False) or \
                 (condition.kind == "unless" and value is True):
             failed.append(f"{condition.kind} {condition.text}")
@@ -110,6 +112,70 @@ def _trace(evaluator: Traced, run: Run, index: int, facts: dict[str, Any],
         "quote": provision.quote}
 
 
+def _facts_behind(evaluator: Traced, env: dict[str, Any], expr: core.Expr,
+                  value: Any) -> set[str] | None:
+    """The facts a condition's value rests on: those of its deciding tests (`deciding_tests`),
+    not every fact its definitions could read. `criminal_offence` reads the offender's
+    knowledge of the age for one offence; a battery's trace should not list it.
+
+    None means all of the condition's facts: a value no `or` (when true) or `and` (when false)
+    could have chosen among, known from the expression alone, is not searched (most are)."""
+    if not isinstance(value, Unknown) and not _may_choose(evaluator.ruleset, expr)[
+            0 if value else 1]:
+        return None
+    read = _atom_facts(evaluator.ruleset)
+    found = {f for atom, _ in deciding_tests(evaluator, env, expr) for f in read(atom)}
+    return found | set(value.needs) if isinstance(value, Unknown) else found
+
+
+_CHOICES: dict[int, tuple[core.Expr, tuple[bool, bool]]] = {}
+
+
+def _may_choose(ruleset: RuleSet, expr: core.Expr) -> tuple[bool, bool]:
+    """Whether a true (first) or false (second) value of `expr` may rest on only some of its
+    operands: an `or` under an even number of negations, or an `and` under an odd one, for a
+    true value (the other way round for a false one), through definitions."""
+    hit = _CHOICES.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1]
+    when_true = when_false = False
+    stack: list[tuple[core.Expr, bool]] = [(expr, True)]
+    seen: set[tuple[str, bool]] = set()
+    while stack:
+        node, positive = stack.pop()
+        if isinstance(node, core.DefRef):
+            if (node.name, positive) not in seen and node.name in ruleset.definitions:
+                seen.add((node.name, positive))
+                stack.append((ruleset.definitions[node.name].expr, positive))
+        elif isinstance(node, core.Not):
+            stack.append((node.operand, not positive))
+        elif isinstance(node, core.BoolOp):
+            if (node.op == "or") == positive:
+                when_true = True
+            else:
+                when_false = True
+            stack.extend((o, positive) for o in node.operands)
+    if len(_CHOICES) > 50_000:
+        _CHOICES.clear()
+    _CHOICES[id(expr)] = (expr, (when_true, when_false))
+    return when_true, when_false
+
+
+_ATOM_FACTS: dict[int, tuple[core.Expr, frozenset[str]]] = {}
+
+
+def _atom_facts(ruleset: RuleSet) -> Any:
+    """`ruleset.facts_read`, once per test."""
+    def read(atom: core.Expr) -> frozenset[str]:
+        hit = _ATOM_FACTS.get(id(atom))
+        if hit is None or hit[0] is not atom:
+            if len(_ATOM_FACTS) > 50_000:
+                _ATOM_FACTS.clear()
+            hit = _ATOM_FACTS[id(atom)] = (atom, frozenset(ruleset.facts_read(atom)))
+        return hit[1]
+    return read
+
+
 def first_failure(evaluator: Traced, run: Run, index: int, facts: dict[str, Any]) -> str:
     """The first `if` condition that is false, with the facts it read."""
     provision = evaluator.plan.provisions[index].provision
@@ -126,27 +192,60 @@ def _shown(value: Any) -> str:
     return "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
 
 
+_CACHES: dict[int, tuple[Compiler, dict[int, tuple[core.Expr, Compiled]]]] = {}
+
+
+def _compiled(compiler: Compiler) -> Any:
+    """`compiler.compile`, each expression compiled once (keyed by identity: the rule set's
+    trees live as long as the compiler, which the cache holds)."""
+    entry = _CACHES.get(id(compiler))
+    if entry is None or entry[0] is not compiler:
+        if len(_CACHES) > 16:
+            _CACHES.clear()
+        entry = _CACHES[id(compiler)] = (compiler, {})
+    cache = entry[1]
+
+    def compile_(expr: core.Expr) -> Compiled:
+        hit = cache.get(id(expr))
+        if hit is None or hit[0] is not expr:
+            hit = cache[id(expr)] = (expr, compiler.compile(expr))
+        return hit[1]
+    return compile_
+
+
 def deciding_tests(evaluator: Traced, env: dict[str, Any],
                    expr: core.Expr) -> list[tuple[core.Expr, Any]]:
     """The simple tests that gave `expr` its value on a case, with their values.
 
     For `a and b` false, the false operands; for `a or b` true, the true ones; a definition is
-    opened; an unknown value shows the unknown operands.
+    opened; an unknown value shows the unknown operands. Each node is evaluated once.
     """
-    compile_ = evaluator.compiler.compile
-    value = compile_(expr)(env)
-    if isinstance(expr, core.DefRef):
-        return deciding_tests(evaluator, env, evaluator.ruleset.definitions[expr.name].expr)
-    if isinstance(expr, core.Not):
-        return deciding_tests(evaluator, env, expr.operand)
-    if isinstance(expr, core.BoolOp):
-        values = [(o, compile_(o)(env)) for o in expr.operands]
-        if isinstance(value, Unknown):
-            chosen = [o for o, v in values if isinstance(v, Unknown)]
-        else:
-            chosen = [o for o, v in values if v is value]
-        atoms: list[tuple[core.Expr, Any]] = []
-        for operand in chosen:
-            atoms.extend(a for a in deciding_tests(evaluator, env, operand) if a not in atoms)
-        return atoms
-    return [(expr, value)]
+    compile_ = _compiled(evaluator.compiler)
+    definitions = evaluator.ruleset.definitions
+    atoms: list[tuple[core.Expr, Any]] = []
+    seen: set[int] = set()
+
+    def visit(node: core.Expr, value: Any) -> None:
+        while True:
+            if isinstance(node, core.DefRef):
+                node = definitions[node.name].expr
+            elif isinstance(node, core.Not):
+                node, value = node.operand, _negated(value)
+            else:
+                break
+        if isinstance(node, core.BoolOp):
+            for operand in node.operands:
+                operand_value = compile_(operand)(env)
+                if (isinstance(operand_value, Unknown) if isinstance(value, Unknown)
+                        else operand_value is value):
+                    visit(operand, operand_value)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            atoms.append((node, value))
+
+    visit(expr, compile_(expr)(env))
+    return atoms
+
+
+def _negated(value: Any) -> Any:
+    return value if isinstance(value, Unknown) else not value

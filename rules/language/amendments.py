@@ -812,6 +812,6 @@ def version_on(ruleset: RuleSet, pid: str, date: dt.date | None) -> str | None:
         return None
     if date is not None:
         for version in reversed(ids):
-            if ruleset.by_id[version].in_force_on(date):
+            if ruleset.by_id[version].window.contains(date):
                 return version
     return pid if pid in ids and date is None and len(ids) == 1 else ids[-1]

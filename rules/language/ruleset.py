@@ -128,6 +128,32 @@ ProvisionOutcome = DeonticOutcome | ConclusionOutcome
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """The dates of the acts a provision reaches, inclusive (`None`: unbounded)."""
+
+    low: dt.date | None
+    high: dt.date | None
+
+    def contains(self, date: dt.date) -> bool:
+        """Whether an act of `date` is governed by the provision.
+
+        >>> Window(dt.date(2024, 6, 16), None).contains(dt.date(2024, 6, 15))
+        False
+        """
+        return (self.low is None or date >= self.low) and (self.high is None or date <= self.high)
+
+    def over(self, low: dt.date | None, high: dt.date | None) -> bool | None:
+        """In force for every date of `low..high` (True), for none (False), or it depends."""
+        if (self.low is None or (low is not None and low >= self.low)) and \
+                (self.high is None or (high is not None and high <= self.high)):
+            return True
+        if (self.high is not None and low is not None and low > self.high) or \
+                (self.low is not None and high is not None and high < self.low):
+            return False
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class Provision:
     """A checked provision: when it applies, what it decides, and where it comes from."""
 
@@ -152,11 +178,12 @@ class Provision:
         return frozenset(o.action if isinstance(o, DeonticOutcome) else o.name
                          for o in self.outcomes)
 
-    def in_force_on(self, date: dt.date) -> bool:
-        """Whether the provision governs an act committed on `date` (Criminal Code art. 5-6)."""
-        if self.end is not None and date > self.end:
-            return False
-        return self.effect == "improves" or date >= self.start
+    @property
+    def window(self) -> Window:
+        """The in-force rule (Criminal Code art. 5-6): a provision governs acts committed while
+        it is in force; one that improves the person's position also reaches acts committed
+        before."""
+        return Window(None if self.effect == "improves" else self.start, self.end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,7 +234,6 @@ class InForce:
 
 
 Modality = Literal["require", "forbid", "permit"]
-Effect = Literal["worsens", "improves"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from rules.cases.convert import flatten
 from rules.i18n import translator
 from rules.i18n.words import LawWords, word
 from rules.language.ruleset import Provision, RuleSet
@@ -348,7 +349,7 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
     else:
         when = _("Law applied: the offence date is unknown, so whether each provision is in "
                  "force is itself unknown")
-    stated = _flatten(decision.case)
+    stated = flatten(decision.case)
     presumed_paths = set(decision.explanation.presumed)
     facts = tuple(FactLine(path, words.fact_value(path, value),
                            words.fact(path) if path in ruleset.facts else "",
@@ -435,16 +436,6 @@ def build_report(decision: Decision, ruleset: RuleSet, lang: str | None = None) 
                       tuple(needed_facts(decision, ruleset, lang=tr.lang)), conflicts,
                       tuple(citations), record, tr.lang, confidence_note(tr.lang, ruleset),
                       presumed)
-
-
-def _flatten(case: Mapping[str, object], prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in case.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 # ---- rich rendering -----------------------------------------------------------------------------

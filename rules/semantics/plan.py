@@ -32,6 +32,7 @@ from rules.language.ruleset import (
     Fact,
     Provision,
     ProvisionOutcome,
+    Window,
 )
 
 if TYPE_CHECKING:
@@ -43,37 +44,10 @@ B = TypeVar("B")
 
 # ---- in force --------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The dates of the acts a provision reaches, inclusive (`None`: unbounded)."""
-
-    low: dt.date | None
-    high: dt.date | None
-
-    def contains(self, date: dt.date) -> bool:
-        """Whether an act of `date` is governed by the provision.
-
-        >>> Window(dt.date(2024, 6, 16), None).contains(dt.date(2024, 6, 15))
-        False
-        """
-        return (self.low is None or date >= self.low) and (self.high is None or date <= self.high)
-
-    def over(self, low: dt.date | None, high: dt.date | None) -> bool | None:
-        """In force for every date of `low..high` (True), for none (False), or it depends."""
-        if (self.low is None or (low is not None and low >= self.low)) and \
-                (self.high is None or (high is not None and high <= self.high)):
-            return True
-        if (self.high is not None and low is not None and low > self.high) or \
-                (self.low is not None and high is not None and high < self.low):
-            return False
-        return None
-
-
 def window(provision: Provision) -> Window:
-    """The in-force rule (Criminal Code art. 5-6): a provision governs acts committed while it is
-    in force; one that improves the person's position also reaches acts committed before."""
-    low = None if provision.effect == "improves" else provision.start
-    return Window(low, provision.end)
+    """The dates of the acts `provision` reaches (`Provision.window`: the in-force rule of
+    CC 5-6, stated once in the language layer so that the amendment tools read it too)."""
+    return provision.window
 
 
 # ---- candidates --------------------------------------------------------------------------------
@@ -127,6 +101,13 @@ class Guard:
     def reachable(self, value: Any) -> tuple[int, ...]:
         """The provisions a case with this value of the fact (or an unknown one) can reach."""
         return self.by_value.get(value, self.everything) if self.fact else self.everything
+
+    def may_meet(self, first: int, second: int) -> bool:
+        """Whether some value of the fact lets both provisions apply (False: their guards are
+        disjoint, so no case has them both apply)."""
+        if not self.fact:
+            return True
+        return any(first in reached and second in reached for reached in self.by_value.values())
 
 
 class Algebra(Protocol[B]):

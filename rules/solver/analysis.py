@@ -662,23 +662,29 @@ class Analysis:
                 "queries": self.queries, "seconds": round(self.seconds, 3)}
 
 
-class _Checker:
+class _FindingSearch:
+    """One static analysis run: the solver, the model of the rule set, the findings so far."""
+
     def __init__(self, ruleset: RuleSet, timeout_ms: int):
         self.ruleset = ruleset
         self.encoder = Encoder(ruleset.facts.values())
         self.model = Model(self.encoder, ruleset)
+        self.positions = {pp.provision.id: pp.index for pp in self.model.plan.provisions}
         self.solver = new_solver(self.encoder, self.encoder.derivations(ruleset), timeout_ms)
         self.first = derivation_inputs(ruleset)
         self.keep = [ruleset.governing_date] if ruleset.governing_date else []
         self.preferences = plausible(self.encoder, ruleset.governing_date, ruleset)
         self.result = Analysis([], [])
 
-    def query(self, *terms: Any) -> tuple[str, Any]:
+    def query(self, *terms: Any, witness: bool = True) -> tuple[str, Any]:
+        """sat / unsat / unknown, and (with `witness`) a model made readable for a witness;
+        a caller that only needs the status skips that search, which on date arithmetic can
+        cost far more than the check itself."""
         self.result.queries += 1
         self.solver.push()
         self.solver.add(*terms)
         status = str(self.solver.check())
-        model = self.solver.model() if status == "sat" else None
+        model = self.solver.model() if status == "sat" and witness else None
         self.solver.pop()
         if model is not None:
             model = nicer_model(self.solver, model, terms, self.preferences)
@@ -712,7 +718,7 @@ class _Checker:
                       and o.modality != "forbidden"]
             for p, _ in forbids:
                 for q, other in others:
-                    if p != q:
+                    if p != q and self.may_meet(p, q):
                         self._conflict(("action", action), p, q,
                                        f"{action}: {p} forbids, {q} {other.modality}")
         for name, kind in self.ruleset.conclusions.items():
@@ -722,9 +728,21 @@ class _Checker:
                       if isinstance(o, ConclusionOutcome) and isinstance(o.value, core.Lit)]
             for i, (p, vp) in enumerate(values):
                 for q, vq in values[i + 1:]:
-                    if p != q and vp != vq:
+                    if p != q and vp != vq and self.may_meet(p, q):
                         self._conflict(("conclusion", name), p, q,
                                        f"{name}: {p} gives {vp}, {q} gives {vq}")
+
+    def may_meet(self, p: str, q: str) -> bool:
+        """False when no case can have both provisions apply, read off the plan without a
+        query: their offence-kind guards are disjoint, or their periods of force never overlap
+        on the governing date. Most pairs of a large bill are such (a conflict needs both)."""
+        plan = self.model.plan
+        i, j = self.positions[p], self.positions[q]
+        if not plan.guard.may_meet(i, j):
+            return False
+        a, b = plan.provisions[i].window, plan.provisions[j].window
+        return not ((a.high is not None and b.low is not None and a.high < b.low)
+                    or (b.high is not None and a.low is not None and b.high < a.low))
 
     def _conflict(self, key: tuple[str, str], p: str, q: str, what: str) -> None:
         """Look for a case where both outcomes survive; keep it if the evaluator confirms it."""
@@ -754,12 +772,12 @@ class _Checker:
         dead: set[str] = set()
         m = self.model
         for p in self.ruleset.provisions:
-            status, _ = self.query(m.applies[p.id])
+            status, _ = self.query(m.applies[p.id], witness=False)
             if status == "unknown":
                 self.unknown(f"{p.id}: whether it can ever apply")
             elif status == "unsat":
                 dead.add(p.id)
-                in_force_status, _ = self.query(m.in_force[p.id])
+                in_force_status, _ = self.query(m.in_force[p.id], witness=False)
                 why = ("it is never in force on a date the governing date can take"
                        if in_force_status == "unsat" else
                        "its conditions and its period of force never hold together")
@@ -768,7 +786,8 @@ class _Checker:
                     proof="unsat: no complete case satisfies in force and the conditions"))
                 continue
             keys = sorted(_keys(p))
-            status, _ = self.query(self.z3.Or(*[m.survives(p.id, k) for k in keys]))
+            status, _ = self.query(self.z3.Or(*[m.survives(p.id, k) for k in keys]),
+                                   witness=False)
             if status == "unsat":
                 self.result.findings.append(Finding(
                     "shadowed", f"{p.id} can apply but is always set aside by the provisions "
@@ -786,7 +805,7 @@ class _Checker:
             for q in p.overrides:
                 if p.id in dead or q in dead:
                     continue
-                status, _ = self.query(m.applies[p.id], m.applies[q])
+                status, _ = self.query(m.applies[p.id], m.applies[q], witness=False)
                 if status == "unknown":
                     self.unknown(f"{p.id} overrides {q}")
                 elif status == "unsat":
@@ -838,7 +857,7 @@ def analyse(ruleset: RuleSet, gaps: Iterable[str] = (), timeout_ms: int = 10_000
     import time
 
     started = time.perf_counter()
-    checker = _Checker(ruleset, timeout_ms)
+    checker = _FindingSearch(ruleset, timeout_ms)
     checker.conflicts()
     dead = checker.dead_and_shadowed()
     checker.overrides(dead)
