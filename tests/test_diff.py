@@ -138,7 +138,7 @@ def test_scenarios_broken_by_an_amendment(check_with, pair, tmp_path):
 # ---- corpus ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ["interpreter", "polars", "duckdb"])
+@pytest.mark.parametrize("engine", ["interpreter", "polars"])
 def test_corpus_jsonl_counts_every_row(pair, tmp_path, engine):
     base, amended = pair
     file = tmp_path / "cases.jsonl"
@@ -161,7 +161,7 @@ def test_corpus_jsonl_counts_every_row(pair, tmp_path, engine):
     assert [c["id"] for c in changed] == ["a"]
 
 
-@pytest.mark.parametrize("engine", ["interpreter", "polars", "duckdb"])
+@pytest.mark.parametrize("engine", ["interpreter", "polars"])
 def test_corpus_csv_with_dotted_columns(pair, tmp_path, engine):
     base, amended = pair
     file = tmp_path / "cases.csv"
