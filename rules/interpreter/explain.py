@@ -9,7 +9,8 @@ and a full trace each would triple the cost of the explanation.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 from rules.interpreter.closures import Compiled, Compiler, Unknown
 from rules.interpreter.run import Run, jsonable
@@ -30,6 +31,27 @@ class Traced(Protocol):
     def in_force(self, index: int, date: Any) -> Any: ...
 
     def citations(self, pid: str) -> tuple[str, ...]: ...
+
+
+T = TypeVar("T")
+
+
+class _ByIdentity(Generic[T]):
+    """Values computed once per rule-set object (an expression, a compiler), keyed by identity:
+    the trees live as long as their rule set, which each entry holds, so an id is not reused
+    while its entry stands; bounded, cleared when full."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._entries: dict[int, tuple[object, T]] = {}
+        self._limit = limit
+
+    def get(self, key: object, make: Callable[[], T]) -> T:
+        hit = self._entries.get(id(key))
+        if hit is None or hit[0] is not key:
+            if len(self._entries) >= self._limit:
+                self._entries.clear()
+            hit = self._entries[id(key)] = (key, make())
+        return hit[1]
 
 
 def _facts(evaluator: Traced, run: Run) -> dict[str, Any]:
@@ -128,16 +150,17 @@ def _facts_behind(evaluator: Traced, env: dict[str, Any], expr: core.Expr,
     return found | set(value.needs) if isinstance(value, Unknown) else found
 
 
-_CHOICES: dict[int, tuple[core.Expr, tuple[bool, bool]]] = {}
+_CHOICES: _ByIdentity[tuple[bool, bool]] = _ByIdentity()
 
 
 def _may_choose(ruleset: RuleSet, expr: core.Expr) -> tuple[bool, bool]:
     """Whether a true (first) or false (second) value of `expr` may rest on only some of its
     operands: an `or` under an even number of negations, or an `and` under an odd one, for a
     true value (the other way round for a false one), through definitions."""
-    hit = _CHOICES.get(id(expr))
-    if hit is not None and hit[0] is expr:
-        return hit[1]
+    return _CHOICES.get(expr, lambda: _choices(ruleset, expr))
+
+
+def _choices(ruleset: RuleSet, expr: core.Expr) -> tuple[bool, bool]:
     when_true = when_false = False
     stack: list[tuple[core.Expr, bool]] = [(expr, True)]
     seen: set[tuple[str, bool]] = set()
@@ -155,25 +178,15 @@ def _may_choose(ruleset: RuleSet, expr: core.Expr) -> tuple[bool, bool]:
             else:
                 when_false = True
             stack.extend((o, positive) for o in node.operands)
-    if len(_CHOICES) > 50_000:
-        _CHOICES.clear()
-    _CHOICES[id(expr)] = (expr, (when_true, when_false))
     return when_true, when_false
 
 
-_ATOM_FACTS: dict[int, tuple[core.Expr, frozenset[str]]] = {}
+_ATOM_FACTS: _ByIdentity[frozenset[str]] = _ByIdentity()
 
 
-def _atom_facts(ruleset: RuleSet) -> Any:
+def _atom_facts(ruleset: RuleSet) -> Callable[[core.Expr], frozenset[str]]:
     """`ruleset.facts_read`, once per test."""
-    def read(atom: core.Expr) -> frozenset[str]:
-        hit = _ATOM_FACTS.get(id(atom))
-        if hit is None or hit[0] is not atom:
-            if len(_ATOM_FACTS) > 50_000:
-                _ATOM_FACTS.clear()
-            hit = _ATOM_FACTS[id(atom)] = (atom, frozenset(ruleset.facts_read(atom)))
-        return hit[1]
-    return read
+    return lambda atom: _ATOM_FACTS.get(atom, lambda: frozenset(ruleset.facts_read(atom)))
 
 
 def first_failure(evaluator: Traced, run: Run, index: int, facts: dict[str, Any]) -> str:
@@ -192,25 +205,13 @@ def _shown(value: Any) -> str:
     return "unknown" if isinstance(value, Unknown) else ("true" if value else "false")
 
 
-_CACHES: dict[int, tuple[Compiler, dict[int, tuple[core.Expr, Compiled]]]] = {}
+_CACHES: _ByIdentity[_ByIdentity[Compiled]] = _ByIdentity(16)
 
 
-def _compiled(compiler: Compiler) -> Any:
-    """`compiler.compile`, each expression compiled once (keyed by identity: the rule set's
-    trees live as long as the compiler, which the cache holds)."""
-    entry = _CACHES.get(id(compiler))
-    if entry is None or entry[0] is not compiler:
-        if len(_CACHES) > 16:
-            _CACHES.clear()
-        entry = _CACHES[id(compiler)] = (compiler, {})
-    cache = entry[1]
-
-    def compile_(expr: core.Expr) -> Compiled:
-        hit = cache.get(id(expr))
-        if hit is None or hit[0] is not expr:
-            hit = cache[id(expr)] = (expr, compiler.compile(expr))
-        return hit[1]
-    return compile_
+def _compiled(compiler: Compiler) -> Callable[[core.Expr], Compiled]:
+    """`compiler.compile`, each expression compiled once."""
+    cache = _CACHES.get(compiler, _ByIdentity)
+    return lambda expr: cache.get(expr, lambda: compiler.compile(expr))
 
 
 def deciding_tests(evaluator: Traced, env: dict[str, Any],

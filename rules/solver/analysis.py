@@ -740,9 +740,8 @@ class _FindingSearch:
         i, j = self.positions[p], self.positions[q]
         if not plan.guard.may_meet(i, j):
             return False
-        a, b = plan.provisions[i].window, plan.provisions[j].window
-        return not ((a.high is not None and b.low is not None and a.high < b.low)
-                    or (b.high is not None and a.low is not None and b.high < a.low))
+        other = plan.provisions[j].window
+        return plan.provisions[i].window.over(other.low, other.high) is not False
 
     def _conflict(self, key: tuple[str, str], p: str, q: str, what: str) -> None:
         """Look for a case where both outcomes survive; keep it if the evaluator confirms it."""
