@@ -28,7 +28,7 @@ from rules.batch.run import BatchSummary
 from rules.language.amendments import amend
 
 ROOT = Path(__file__).resolve().parent.parent
-AMENDMENT = ROOT / "tests" / "fixtures" / "bill_92_amendments" / "psych_violence_reconciliation.law"
+AMENDMENT = ROOT / "amendments" / "psych_violence_reconciliation.law"
 ROWS = 20_000
 PART_ROWS = 6_000          # the partitioned runs and the amendment: enough rows, fewer seconds
 COLUMNAR = ("polars", "duckdb", "spark")
@@ -51,17 +51,9 @@ def engine_of(spark: Any) -> Any:
     return make
 
 
-# The SQL engines (DuckDB, Spark) are held to the interpreter on the 92-provision bill of
-# November 2026 (tests/fixtures/bill_92, the bill before the law corrections): on today's
-# 152-provision bill the SQL lowering grows too large for DuckDB to plan (over two minutes for
-# 200 rows; a known gap, see docs/BATCH.md). polars and the interpreter are held to each other
-# on today's bill in tests/test_batch.py.
-SQL_BILL = Path(__file__).resolve().parent / "fixtures" / "bill_92"
-
-
 @pytest.fixture(scope="module")
 def bill() -> rules.RuleSet:
-    return rules.load(SQL_BILL)
+    return rules.load()
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +249,7 @@ def test_cli_batch_and_diff_on_duckdb(tmp_path: Path) -> None:
 
     runner = CliRunner()
     cases = tmp_path / "cases.parquet"
-    on = ["--rules", str(SQL_BILL)]
+    on: list[str] = []
     assert runner.invoke(cli.app, ["generate", "3000", "--seed", "2", "--out", str(cases),
                                    "--invalid-share", "0.01", *on]).exit_code == 0
     polars_run = runner.invoke(cli.app, ["batch", str(cases), "--json", *on])

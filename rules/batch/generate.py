@@ -203,19 +203,21 @@ def _consistent(ruleset: RuleSet, frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     from rules.batch.lower import PolarsLowering, literal
+    from rules.semantics.plan import plan_of
 
     lower = PolarsLowering(ruleset, inline=True).lower
     missing = [pl.lit(None, pl.Null).alias(f) for f in ruleset.facts if f not in frame.columns]
 
     def inferred(rows: pl.DataFrame) -> pl.DataFrame:
         probe = rows.with_columns(missing)
-        for _ in ruleset.inferences:
-            for inference in ruleset.inferences:
-                value = literal(inference.value, ruleset.facts[inference.fact].type)
-                probe = probe.with_columns(
-                    pl.when(pl.col(inference.fact).is_null()
-                            & lower(inference.condition).fill_null(False))
-                    .then(value).otherwise(pl.col(inference.fact)).alias(inference.fact))
+        for stage in plan_of(ruleset).inference_stages:
+            for _ in range(stage.rounds):
+                for inference in stage.inferences:
+                    value = literal(inference.value, ruleset.facts[inference.fact].type)
+                    probe = probe.with_columns(
+                        pl.when(pl.col(inference.fact).is_null()
+                                & lower(inference.condition).fill_null(False))
+                        .then(value).otherwise(pl.col(inference.fact)).alias(inference.fact))
         return probe
 
     for _ in range(len(ruleset.inferences) + 1):

@@ -40,7 +40,7 @@ from rules.batch.exprs import (
 )
 from rules.batch.lower import PolarsLowering, literal
 from rules.language import core
-from rules.language.ruleset import Fact, RuleSet
+from rules.language.ruleset import Fact, Inference, RuleSet
 from rules.semantics.plan import plan_of
 
 if TYPE_CHECKING:
@@ -162,13 +162,12 @@ class BatchPlan:
         ruleset = self.ruleset
         if not ruleset.inferences and not ruleset.constraints:
             return lf
-        for _ in ruleset.inferences:   # each round sets at least one fact, or nothing changes
-            for inference in ruleset.inferences:
-                condition = self.expr(inference.condition, inline=True).fill_null(False)
-                value = self._lit(inference.value, ruleset.facts[inference.fact].type)
-                lf = lf.with_columns(pl.when(pl.col(inference.fact).is_null() & condition)
-                                     .then(value).otherwise(pl.col(inference.fact))
-                                     .alias(inference.fact))
+        for stage in plan_of(ruleset).inference_stages:   # (`InferenceStage`)
+            by_fact: dict[str, list[Inference]] = {}
+            for inference in stage.inferences:
+                by_fact.setdefault(inference.fact, []).append(inference)
+            for _ in range(stage.rounds):
+                lf = lf.with_columns(self._inferred(fact, group) for fact, group in by_fact.items())
         problems: list[tuple[pl.Expr, pl.Expr]] = []
         for inference in ruleset.inferences:
             condition = self.expr(inference.condition, inline=True).fill_null(False)
@@ -188,6 +187,18 @@ class BatchPlan:
         else:
             merged = (pl.col(BAD) | any_of([c for c, _ in problems])).alias(BAD)
         return lf.with_columns(merged)
+
+    def _inferred(self, fact: str, inferences: list[Inference]) -> pl.Expr:
+        """A fact after its inferences: where unknown, the value of the first whose condition
+        holds."""
+        import polars as pl
+        typ = self.ruleset.facts[fact].type
+        out = pl.col(fact)
+        for inference in reversed(inferences):
+            condition = self.expr(inference.condition, inline=True).fill_null(False)
+            out = pl.when(pl.col(fact).is_null() & condition) \
+                .then(self._lit(inference.value, typ)).otherwise(out)
+        return out.alias(fact)
 
     def _derive(self, fact: Fact, texts: bool) -> list[pl.Expr]:
         import polars as pl

@@ -255,31 +255,34 @@ class Validation:
 
     def inference_stages(self, columns: list[str]) -> list[list[tuple[str, exp.Expression]]]:
         """Inferences to their fixpoint (a fact left unknown takes the value the law draws when
-        the condition holds on the stated facts: one round per inference, each round setting
-        every inference at once), then the rows whose facts contradict each other flagged, as
-        the polars plan and the interpreter's case loader do (`rules.cases.inference`)."""
+        the condition holds on the stated facts: stage by stage, `InferenceStage`), then the
+        rows whose facts contradict each other flagged, as the polars plan and the
+        interpreter's case loader do (`rules.cases.inference`)."""
         from sqlglot import exp
 
         ruleset = self.ruleset
         if not ruleset.inferences and not ruleset.constraints:
             return []
+        from rules.semantics.plan import plan_of
+
         lowering = SqlLowering(ruleset, inline=True)
         stages: list[list[tuple[str, exp.Expression]]] = []
-        by_fact: dict[str, list[Any]] = {}
-        for inference in ruleset.inferences:
-            by_fact.setdefault(inference.fact, []).append(inference)
-        for _ in ruleset.inferences:
-            stage: list[tuple[str, exp.Expression]] = []
-            for c in columns:
-                if c in by_fact:
-                    fact = ruleset.facts[c]
-                    branches = [(_and(exp.Is(this=col(c), expression=exp.Null()),
-                                      true_or_false(lowering.lower(i.condition), False)),
-                                 literal(i.value, fact.type)) for i in by_fact[c]]
-                    stage.append((c, cast(when(branches, col(c)), sql_type(fact.type))))
-                else:
-                    stage.append((c, col(c)))
-            stages.append(stage)
+        for inference_stage in plan_of(ruleset).inference_stages:   # (`InferenceStage`)
+            by_fact: dict[str, list[Any]] = {}
+            for inference in inference_stage.inferences:
+                by_fact.setdefault(inference.fact, []).append(inference)
+            for _ in range(inference_stage.rounds):
+                stage: list[tuple[str, exp.Expression]] = []
+                for c in columns:
+                    if c in by_fact:
+                        fact = ruleset.facts[c]
+                        branches = [(_and(exp.Is(this=col(c), expression=exp.Null()),
+                                          true_or_false(lowering.lower(i.condition), False)),
+                                     literal(i.value, fact.type)) for i in by_fact[c]]
+                        stage.append((c, cast(when(branches, col(c)), sql_type(fact.type))))
+                    else:
+                        stage.append((c, col(c)))
+                stages.append(stage)
         problems: list[exp.Expression] = []
         for inference in ruleset.inferences:
             fact = ruleset.facts[inference.fact]
