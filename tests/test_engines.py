@@ -319,10 +319,7 @@ def test_bad_numbers_rejected_alike_on_every_engine(bill: rules.RuleSet,
     column, and an unsigned 64-bit column beyond int64, are rejected by every engine."""
     frame = _base_rows(bill, len(BAD_FLOATS)).with_columns(
         pl.Series("victim.age", BAD_FLOATS, dtype=pl.Float64))
-    # Spark (ANSI mode) stops the whole query with ARITHMETIC_OVERFLOW on FLOOR of a double
-    # beyond int64 instead of rejecting the row: a known gap of the Spark lowering, left open
-    floats = [name for name in ENGINES if name != "spark"]
-    decisions = {name: engine_of(name, bill).decide(frame) for name in floats}
+    decisions = {name: engine_of(name, bill).decide(frame) for name in ENGINES}
     assert_same_rows(decisions, len(BAD_FLOATS))
     assert decisions["polars"][1]["row"].to_list() == [0, 1, 2, 3, 4, 5, 6]
     reasons = decisions["polars"][1]["reason"].to_list()
@@ -332,8 +329,7 @@ def test_bad_numbers_rejected_alike_on_every_engine(bill: rules.RuleSet,
          "9223372036854775807)"] * 3
     unsigned = _base_rows(bill, 2).with_columns(
         pl.Series("offender.age", [2**64 - 1, 30], dtype=pl.UInt64))
-    # (pyspark cannot take an unsigned 64-bit column from Arrow at all: not on Spark either)
-    decisions = {name: engine_of(name, bill).decide(unsigned) for name in floats}
+    decisions = {name: engine_of(name, bill).decide(unsigned) for name in ENGINES}
     assert_same(decisions, 2)
     assert decisions["polars"][1]["row"].to_list() == [0]
     assert "outside the 64-bit integer range" in decisions["polars"][1]["reason"][0]

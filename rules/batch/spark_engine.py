@@ -118,6 +118,11 @@ class SparkEngine(Engine):
                                     if isinstance(d, (pl.Enum, pl.Categorical))])
         frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
         plan = self.sql_plan(polars_source_kinds(frame.schema), keep, provisions, statuses_only)
+        # Spark has no unsigned 64-bit type (pyspark refuses the Arrow column): its values go
+        # over as whole decimals, still an integer column to the validation, which rejects those
+        # beyond the signed 64-bit range as every engine does
+        frame = frame.with_columns([pl.col(n).cast(pl.Decimal(20, 0))
+                                    for n, d in frame.schema.items() if d == pl.UInt64])
         data = self.session.createDataFrame(frame.to_arrow())
         data.createOrReplaceTempView("__input")
         results = _to_polars(self.session.sql(plan.results("spark")))

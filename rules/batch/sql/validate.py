@@ -132,8 +132,11 @@ class Validation:
                     _DOUBLE_MAX))), exp.LTE(this=col(path), expression=_double(_DOUBLE_MAX)))
                 fits = _and(exp.GTE(this=col(path), expression=exp.Neg(this=_double(
                     _INT64_BOUND))), exp.LT(this=col(path), expression=_double(_INT64_BOUND)))
-                whole = _and(true_or_false(fits.copy(), False), true_or_false(exp.EQ(
-                    this=exp.Floor(this=col(path)), expression=col(path)), False))
+                # FLOOR only where the value fits: Spark's FLOOR gives a BIGINT, and in ANSI
+                # mode a double beyond it stops the whole query instead of rejecting the row
+                whole = when([(true_or_false(fits.copy(), False), true_or_false(exp.EQ(
+                    this=exp.Floor(this=col(path)), expression=col(path)), False))],
+                    literal(False, core.BOOLEAN))
                 value = when([(whole.copy(), try_cast(col(path), "BIGINT"))])
                 # beyond 2**63 every finite double is whole: out of range, as in polars
                 outside = _and(true_or_false(finite.copy(), False),
