@@ -376,3 +376,94 @@ def test_generated_file_round_trip(semantics: rules.RuleSet, tmp_path: Path) -> 
     plan = compile_batch(semantics)
     summary = run_batch(plan, tmp_path / "c.jsonl", None)
     assert summary.rows_in == 2_500 and summary.rows_rejected == 0
+
+
+# ---- complete cases: the smaller plan (issue 14) -------------------------------------------------
+
+def _completed(ruleset: rules.RuleSet, n: int, seed: int) -> pl.DataFrame:
+    """Generated rows with every unknown fact filled from a neighbouring row (values the
+    generator wrote), computed facts left to be computed; of the filled rows that contradict
+    themselves only 20 are kept (rejected rows must not leak into the results)."""
+    frame = generate(ruleset, n, seed=seed)
+    derived = [p for p, f in ruleset.facts.items() if f.derivation is not None]
+    frame = frame.drop([c for c in derived if c in frame.columns])
+    frame = frame.with_columns(pl.all().forward_fill().backward_fill())
+    frame = frame.drop([c for c in frame.columns if frame[c].null_count() == frame.height])
+    from rules.batch.lower import PolarsLowering, literal
+    lower = PolarsLowering(ruleset, inline=True).lower
+    typed = compile_batch(ruleset).validate(frame.lazy()).collect()
+    for inference in ruleset.inferences:   # a filled fact the law draws otherwise: as drawn
+        if inference.fact in frame.columns:
+            holds = typed.select(lower(inference.condition).fill_null(False)).to_series()
+            value = literal(inference.value, ruleset.facts[inference.fact].type)
+            frame = frame.with_columns(pl.when(holds).then(value.cast(frame[inference.fact].dtype))
+                                       .otherwise(pl.col(inference.fact)).alias(inference.fact))
+    reasons = compile_batch(ruleset).validate(frame.lazy()).collect()["__reason"]
+    valid = reasons == ""
+    return pl.concat([frame.filter(valid), frame.filter(~valid).head(20)])
+
+
+@pytest.mark.parametrize("name", ["bill", "reference", "semantics", "tricky"])
+def test_complete_cases_take_the_smaller_plan_with_the_same_results(
+        name: str, bill: rules.RuleSet, semantics: rules.RuleSet,
+        tricky: rules.RuleSet) -> None:
+    ruleset = {"bill": bill, "reference": rules.load(REFERENCE), "semantics": semantics,
+               "tricky": tricky}[name]
+    plan = compile_batch(ruleset)
+    frame = _completed(ruleset, 3_000, seed=5)
+    nulls = dict(zip(frame.columns, frame.null_count().row(0), strict=True))
+    if not plan.complete(nulls):      # a fact with no column and no presumption: not complete
+        assert any(p not in frame.columns and p not in ruleset.presumptions
+                   for p in plan_of(ruleset).facts_read)
+        pytest.skip("the generator leaves a fact out")
+    typed = plan.validate(frame.with_row_index("row").lazy(), texts=False)
+    general = plan.decide(typed, ("__bad",)).collect()
+    smaller = plan.decide(typed, ("__bad",), complete=True).collect()
+    valid = ~general["__bad"]
+    assert int(valid.sum()) > 1_000
+    assert name != "bill" or int((~valid).sum()) > 0         # rejected rows among them
+    from polars.testing import assert_frame_equal
+    assert_frame_equal(general.filter(valid), smaller.filter(valid), check_exact=True)
+    # and evaluate_frame (which picks the smaller plan itself) still agrees with the interpreter
+    results, rejects = evaluate_frame(plan, frame)
+    out: list[dict[str, Any]] = [{} for _ in range(frame.height)]
+    for row in [*results.iter_rows(named=True), *rejects.iter_rows(named=True)]:
+        out[row["row"]] = row
+    cases = [nest(_typed(ruleset, r)) for r in frame.to_dicts()]
+    assert differential(ruleset, cases, out) == []
+
+
+def test_an_unknown_fact_keeps_the_general_plan(bill: rules.RuleSet) -> None:
+    plan = compile_batch(bill)
+    read = sorted(plan_of(bill).facts_read)
+    nulls = dict.fromkeys(read, 0)
+    assert plan.complete(nulls)
+    unpresumed = next(p for p in read if p not in bill.presumptions
+                      and bill.facts[p].derivation is None)
+    assert not plan.complete({**nulls, unpresumed: 1})
+    assert not plan.complete({k: v for k, v in nulls.items() if k != unpresumed})
+    presumed = next(iter(bill.presumptions))
+    assert plan.complete({**nulls, presumed: 7})                 # the law presumes it
+    assert not compile_batch(bill, presumptions=False).complete({**nulls, presumed: 7})
+    derived = next(p for p in read if bill.facts[p].derivation is not None)
+    assert plan.complete({**nulls, derived: 3})                  # computed from known facts
+
+
+def test_complete_parquet_takes_the_smaller_plan_from_its_statistics(
+        bill: rules.RuleSet, tmp_path: Path) -> None:
+    from rules.cases.read import parquet_null_counts
+
+    plan = compile_batch(bill)
+    frame = _completed(bill, 3_000, seed=9)
+    cases = tmp_path / "cases.parquet"
+    frame.write_parquet(cases, row_group_size=500)
+    assert plan.complete(parquet_null_counts(cases))
+    generated = tmp_path / "generated.parquet"
+    generate(bill, 50, seed=1).write_parquet(generated)
+    assert not plan.complete(parquet_null_counts(generated))
+    results, rejects = evaluate_frame(plan, frame)
+    summary = run_batch(plan, cases, tmp_path / "out.parquet")
+    assert summary.rows_evaluated == results.height and summary.rows_rejected == rejects.height
+    from polars.testing import assert_frame_equal
+    assert_frame_equal(pl.read_parquet(tmp_path / "out.parquet").sort("row"), results,
+                       check_exact=True, check_dtypes=False)

@@ -76,10 +76,16 @@ def _indices(table: Sequence[str], wanted: Sequence[str]) -> list[int]:
 class Decider:
     """Builds the decision columns of one rule set (judged on `as_of`, if given)."""
 
-    def __init__(self, ruleset: RuleSet, as_of: dt.date | None, presumptions: bool = True):
+    def __init__(self, ruleset: RuleSet, as_of: dt.date | None, presumptions: bool = True,
+                 complete: bool = False):
         import polars as pl
 
         self.presumptions = presumptions
+        # every fact the rules read is known in every valid row (`BatchPlan.complete`): then a
+        # provision that may apply applies and an outcome that may survive survives, so the
+        # "may" and "present" columns are the "applies" and "certain" ones, and no status
+        # tree asks about them; on such rows the decision is the same, with half the columns
+        self.complete = complete
         self.ruleset = ruleset
         self.plan = plan_of(ruleset)
         self.as_of = as_of
@@ -162,22 +168,34 @@ class Decider:
         bind(self._window_columns())
         count = len(self.plan.provisions)
         bind({status_column(i): self._applicability(i) for i in range(count)})
-        bind({
-            # fill_null, not eq_missing: free on a column with no unknowns (the usual case)
-            **{applies_column(i): self.ref(status_column(i)).fill_null(False)
-               for i in range(count)},
-            **{may_column(i): self.ref(status_column(i)).fill_null(True)
-               for i in range(count)}})
+        if not self.complete:   # (on complete cases applicability is never unknown)
+            bind({
+                # fill_null, not eq_missing: free on a column with no unknowns (the usual case)
+                **{applies_column(i): self.ref(status_column(i)).fill_null(False)
+                   for i in range(count)},
+                **{may_column(i): self.ref(status_column(i)).fill_null(True)
+                   for i in range(count)}})
         flags: dict[str, pl.Expr] = {}
         for cand in self.plan.candidates:
             if cand.overriders:
                 if _present_column(cand) in flags and _certain_column(cand) in flags:
                     continue
                 present, certain = self._flags(cand)
+                if self.complete:   # what may survive survives
+                    flags.setdefault(_certain_column(cand), present)
+                    continue
                 flags.setdefault(_present_column(cand), present)
                 flags.setdefault(_certain_column(cand), certain)
         bind(flags)
         return stages
+
+    def applies(self, index: int) -> pl.Expr:
+        """Whether provision `index` applies for certain."""
+        return self.ref(status_column(index) if self.complete else applies_column(index))
+
+    def may(self, index: int) -> pl.Expr:
+        """Whether provision `index` may apply (on complete cases: whether it applies)."""
+        return self.ref(status_column(index) if self.complete else may_column(index))
 
     def _window_columns(self) -> dict[str, pl.Expr]:
         """The in-force test of each distinct window that must read the date (one each)."""
@@ -211,8 +229,7 @@ class Decider:
 
     def _flags(self, cand: Candidate) -> tuple[pl.Expr, pl.Expr]:
         return self.plan.flags(cand, PolarsBools(),
-                               lambda j: self.ref(applies_column(j)),
-                               lambda j: self.ref(may_column(j)), self._same)
+                               self.applies, self.may, self._same)
 
     def _same(self, mine: Candidate, twin: Candidate) -> pl.Expr:
         """Whether `twin` gives `mine`'s value and arguments (both known)."""
@@ -242,6 +259,8 @@ class Decider:
         return self.value_expr(a) == self.value_expr(b)
 
     def present(self, cand: Candidate) -> pl.Expr:
+        if self.complete:
+            return self.certain(cand)
         if cand.overriders:
             return self.ref(_present_column(cand))
         return self.ref(may_column(cand.provision))
@@ -249,7 +268,7 @@ class Decider:
     def certain(self, cand: Candidate) -> pl.Expr:
         if cand.overriders:
             return self.ref(_certain_column(cand))
-        return self.ref(applies_column(cand.provision))
+        return self.applies(cand.provision)
 
     # ---- stage 4: statuses -------------------------------------------------------------------
 
@@ -284,7 +303,9 @@ class Decider:
         flags = [*certain, *present]
         n = len(modalities)
 
-        def valid(i: int) -> bool:   # certain implies present
+        def valid(i: int) -> bool:   # certain implies present (complete cases: is present)
+            if self.complete:
+                return all((i >> b & 1) == (i >> (n + b) & 1) for b in range(n))
             return all(not (i >> b & 1) or bool(i >> (n + b) & 1) for b in range(n))
 
         status = table_expr(table, flags, lambda s: pl.lit(s, self.status_dtype), valid)

@@ -252,7 +252,9 @@ def table_expr(table: Sequence[Any], flags: Sequence[pl.Expr], leaf: Any,
             zeros = {table[i] for i in indices if not i >> bit & 1}
             return len(ones) + len(zeros)
 
-        bit = min(free, key=split_cost)
+        # a bit all live entries agree on tells nothing: never test it
+        telling = [b for b in free if len({i >> b & 1 for i in indices}) == 2]
+        bit = min(telling, key=split_cost)
         rest = tuple(b for b in free if b != bit)
         import polars as pl
         expr = pl.when(flags[bit]).then(build([i for i in indices if i >> bit & 1], rest)) \

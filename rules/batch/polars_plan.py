@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rules.batch.decide import Decider
 from rules.batch.exprs import (
@@ -48,6 +48,30 @@ if TYPE_CHECKING:
     from polars import Expr
 
 
+class _Steps:
+    """Lazy-frame operations recorded once, replayed on any frame of the same schema."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[str, tuple[Any, ...]]] = []
+
+    def select(self, *args: Any) -> _Steps:
+        self.ops.append(("select", args))
+        return self
+
+    def with_columns(self, *args: Any) -> _Steps:
+        self.ops.append(("with_columns", args))
+        return self
+
+    def drop(self, *args: Any) -> _Steps:
+        self.ops.append(("drop", args))
+        return self
+
+    def replay(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        for verb, args in self.ops:
+            lf = getattr(lf, verb)(*args)
+        return lf
+
+
 @dataclass
 class BatchPlan:
     """A compiled rule set: `validate` then `decide` a lazy frame of cases."""
@@ -61,6 +85,29 @@ class BatchPlan:
     @cached_property
     def decider(self) -> Decider:
         return Decider(self.ruleset, self.as_of, self.presumptions)
+
+    @cached_property
+    def complete_decider(self) -> Decider:
+        """The decider for inputs where every fact the rules read is known (`complete`)."""
+        return Decider(self.ruleset, self.as_of, self.presumptions, complete=True)
+
+    def complete(self, nulls: Mapping[str, int | None]) -> bool:
+        """Whether, given each input column's count of unknown values (None: not known), every
+        fact the rules read is known in every row that passes validation: its column has no
+        unknown value, or the law presumes it, or it is computed from such facts. (A value
+        that fails validation rejects its row, which is then not decided.)"""
+        facts = self.ruleset.facts
+        presumed = set(self.ruleset.presumptions) if self.presumptions else set()
+        governing = self.ruleset.governing_date if self.as_of is not None else None
+
+        def known(path: str) -> bool:
+            if path in presumed or path == governing or nulls.get(path, 1) == 0:
+                return True
+            derivation = facts[path].derivation
+            return derivation is not None and all(
+                known(p) for p in self.ruleset.facts_read(derivation, derived=False))
+
+        return all(known(path) for path in plan_of(self.ruleset).facts_read)
 
     # ---- names and types ---------------------------------------------------------------------
 
@@ -124,8 +171,19 @@ class BatchPlan:
         string: the row is valid); without, a boolean `__bad` column only flags it, which is
         much cheaper: the runner flags all rows, then explains the (few) flagged ones.
         """
-        import polars as pl
         schema = lf.collect_schema()
+        key = (repr(list(schema.items())), tuple(keep), texts)
+        steps = self._validations.get(key)
+        if steps is None:   # built once per input schema: building costs a millisecond
+            steps = self._validations[key] = self._validation_steps(schema, keep, texts)
+        return steps.replay(lf)
+
+    @cached_property
+    def _validations(self) -> dict[tuple[str, tuple[str, ...], bool], _Steps]:
+        return {}
+
+    def _validation_steps(self, schema: pl.Schema, keep: Sequence[str], texts: bool) -> _Steps:
+        import polars as pl
         typed: list[pl.Expr] = []
         problems: list[tuple[pl.Expr, pl.Expr]] = []
         read = plan_of(self.ruleset).facts_read
@@ -144,7 +202,7 @@ class BatchPlan:
             problems.append((pl.col(PARSE_ERROR).is_not_null(), pl.col(PARSE_ERROR)))
         carried = [pl.col(c) for c in (ROW, *keep)
                    if c in schema.names() and c not in self.ruleset.facts]
-        out = lf.select([*carried, *typed, flag_rows(problems, texts)])
+        out = _Steps().select([*carried, *typed, flag_rows(problems, texts)])
         for fact in plan_of(self.ruleset).derivation_order:
             assert fact.derivation is not None
             if fact.path not in read:
@@ -154,7 +212,7 @@ class BatchPlan:
                 .drop(derived_column(fact.path))
         return self._infer(out, texts)
 
-    def _infer(self, lf: pl.LazyFrame, texts: bool) -> pl.LazyFrame:
+    def _infer(self, lf: _Steps, texts: bool) -> _Steps:
         """Inferences to their fixpoint, then the rows whose facts contradict each other (an
         inference against a stated fact or another inference, a broken constraint) flagged,
         as the interpreter's case loader rejects them (`rules.cases.inference`)."""
@@ -167,7 +225,8 @@ class BatchPlan:
             for inference in stage.inferences:
                 by_fact.setdefault(inference.fact, []).append(inference)
             for _ in range(stage.rounds):
-                lf = lf.with_columns(self._inferred(fact, group) for fact, group in by_fact.items())
+                lf = lf.with_columns([self._inferred(fact, group)
+                                      for fact, group in by_fact.items()])
         problems: list[tuple[pl.Expr, pl.Expr]] = []
         for inference in ruleset.inferences:
             condition = self.expr(inference.condition, inline=True).fill_null(False)
@@ -232,17 +291,20 @@ class BatchPlan:
     # ---- stage 2: decision -------------------------------------------------------------------
 
     def decide(self, lf: pl.LazyFrame, keep: Sequence[str] = (),
-               provisions: bool = True, statuses_only: bool = False) -> pl.LazyFrame:
+               provisions: bool = True, statuses_only: bool = False,
+               complete: bool = False) -> pl.LazyFrame:
         """Result columns for valid, typed cases (the output of `validate`, filtered).
 
         `statuses_only` keeps the action and conclusion statuses (what a summary needs) and
-        leaves out arguments, values and provisions.
+        leaves out arguments, values and provisions. `complete` (see `complete`) says every
+        fact read is known in every valid row: a smaller plan, the same results.
         """
         import polars as pl
-        lf = self.decider.flag_frame(lf)
-        outputs: list[pl.Expr] = [pl.col(c) for c in (ROW, *keep)
-                                  if c in lf.collect_schema().names()]
-        stage = self.decider.columns(provisions, lf.collect_schema())
+        decider = self.complete_decider if complete else self.decider
+        lf = decider.flag_frame(lf)
+        schema = lf.collect_schema()
+        outputs: list[pl.Expr] = [pl.col(c) for c in (ROW, *keep) if c in schema.names()]
+        stage = decider.columns(provisions, schema)
         if statuses_only:
             wanted = {*self.actions, *(f"{c}.status" for c in self.conclusions)}
             stage = [e for e in stage if e.meta.output_name() in wanted]

@@ -32,6 +32,7 @@ from rules.cases.read import (
     check_input,
     count_rows,
     input_format,
+    parquet_null_counts,
     read_frames,
     reading,
     scan_cases,
@@ -286,7 +287,8 @@ def evaluate_frame(plan: BatchPlan, frame: pl.DataFrame, keep: Sequence[str] = (
     # carried along), on the in-memory engine: polars 2 streams by default, which costs more
     # than it saves on a frame already in memory. Bad rows are decided too, then dropped.
     checked = plan.validate(frame.lazy(), keep, texts=False)
-    decided = plan.decide(checked, (*keep, BAD), provisions, statuses_only) \
+    complete = plan.complete(dict(zip(frame.columns, frame.null_count().row(0), strict=True)))
+    decided = plan.decide(checked, (*keep, BAD), provisions, statuses_only, complete) \
         .collect(engine=IN_MEMORY)
     bad = decided.get_column(BAD)
     if bad.any():
@@ -456,15 +458,17 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     scan = scan.with_row_index(ROW)
     checked = plan.validate(scan, keep, texts=False)
     valid = checked.filter(~pl.col(BAD))
+    complete = plan.complete(parquet_null_counts(cases))
     flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
     with ExitStack() as outputs:
         if out is None:
-            decided = plan.decide(valid, (), provisions=False, statuses_only=True)
+            decided = plan.decide(valid, (), provisions=False, statuses_only=True,
+                                  complete=complete)
             counts = decided.select([pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)])
             totals, flags = pl.collect_all([counts, flagged], engine="streaming")
         else:
             temp = outputs.enter_context(atomic_path(out))
-            results = plan.decide(valid, keep, provisions)
+            results = plan.decide(valid, keep, provisions, complete=complete)
             sink = results.sink_parquet(temp, compression="zstd", lazy=True)
             flags = pl.collect_all([sink, flagged], engine="streaming")[1]
             totals = pl.scan_parquet(temp).select(

@@ -135,6 +135,28 @@ def parquet_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*.parquet") if p.is_file())
 
 
+def parquet_null_counts(path: Path) -> dict[str, int | None]:
+    """Per column (its dotted path) how many values are unknown, from the Parquet files'
+    statistics, without reading any data (None: a row group does not say). A batch run on
+    columns with no unknown value takes the smaller plan (`BatchPlan.complete`)."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, int | None] = {}
+    for file in parquet_files(path):
+        meta = pq.ParquetFile(file).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in range(group.num_columns):
+                column = group.column(c)
+                stats = column.statistics
+                count = stats.null_count if stats is not None and stats.has_null_count \
+                    else None
+                name = column.path_in_schema
+                before = out.get(name, 0)
+                out[name] = None if before is None or count is None else before + count
+    return out
+
+
 def scan_parquet(path: Path) -> pl.LazyFrame:
     """A lazy scan of a Parquet file or folder (hive partitions become columns)."""
     import polars as pl
