@@ -337,7 +337,9 @@ class Decider:
         is already an unknown argument), two different literals always do.
         """
         import polars as pl
-        any_uncertain = any_of([self.present(c) & ~self.certain(c) for c in cands])
+        # on complete cases what is present is certain and no argument is unknown
+        any_uncertain = pl.lit(False) if self.complete else \
+            any_of([self.present(c) & ~self.certain(c) for c in cands])
         unknown: list[pl.Expr] = []
         differ: list[pl.Expr] = []
         certain_differ: list[pl.Expr] = []
@@ -346,18 +348,18 @@ class Decider:
             args = [dict(c.args)[param] for c in cands]
             slot = self._text_slot(args)
             if slot is None:
-                firsts[param] = coalesce([pl.when(self.certain(c)).then(self.value_expr(a))
-                                          for c, a in zip(cands, args, strict=True)])
+                firsts[param] = self._first([(self.certain(c), self.value_expr(a))
+                                             for c, a in zip(cands, args, strict=True)])
             else:
                 dtype, code = slot
-                first = coalesce([pl.when(self.certain(c)).then(code(a))
-                                  for c, a in zip(cands, args, strict=True)])
+                first = self._first([(self.certain(c), code(a))
+                                     for c, a in zip(cands, args, strict=True)])
                 coded = any(isinstance(a, core.FactRef) for a in args) and \
                     len(dtype.categories) != len(self.schema[next(  # type: ignore[attr-defined]
                         a.path for a in args if isinstance(a, core.FactRef))].categories)
                 firsts[param] = first.cat.to(dtype) if coded else first
             for i, (c, a) in enumerate(zip(cands, args, strict=True)):
-                if not isinstance(a, core.Lit):
+                if not isinstance(a, core.Lit) and not self.complete:
                     unknown.append(self.present(c) & self.expr(a).is_null())
                 for d, b in zip(cands[i + 1:], args[i + 1:], strict=True):
                     if a == b:
@@ -367,7 +369,8 @@ class Decider:
                     for flag, out in ((self.present, differ), (self.certain, certain_differ)):
                         both = flag(c) & flag(d)
                         out.append(both if unequal is None else both & unequal)
-        arg_needs = any_of(unknown) | (any_uncertain & any_of(differ))
+        arg_needs = pl.lit(False) if self.complete else \
+            any_of(unknown) | (any_uncertain & any_of(differ))
         clash = any_of(certain_differ)
         lit = functools.partial(pl.lit, dtype=self.status_dtype)
         status = (pl.when(where("conflict")).then(lit("conflict"))
@@ -378,6 +381,19 @@ class Decider:
         decided = decided & ~arg_needs & ~clash
         return status, decided, [pl.when(decided).then(firsts[param]).alias(f"{name}.{param}")
                                  for param, _ in self.ruleset.actions[name].params]
+
+    def _first(self, pairs: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+        """The first known value whose condition holds (on complete cases no value is
+        unknown: the first whose condition holds, one `when` chain instead of a coalesce)."""
+        import polars as pl
+        if not self.complete or len(pairs) == 1:
+            return coalesce([pl.when(c).then(v) for c, v in pairs])
+        (c0, v0), *rest = pairs
+        chain: Any = pl.when(c0).then(v0)
+        for c, v in rest:
+            chain = chain.when(c).then(v)
+        result: pl.Expr = chain.otherwise(None)
+        return result
 
     def _text_slot(self, values: Sequence[core.Expr]) -> tuple[pl.DataType, Any] | None:
         """Text values that all come from one categorical (Enum) column, or are literals: they

@@ -257,8 +257,16 @@ def table_expr(table: Sequence[Any], flags: Sequence[pl.Expr], leaf: Any,
         bit = min(telling, key=split_cost)
         rest = tuple(b for b in free if b != bit)
         import polars as pl
-        expr = pl.when(flags[bit]).then(build([i for i in indices if i >> bit & 1], rest)) \
-            .otherwise(build([i for i in indices if not i >> bit & 1], rest))
+        ones = [i for i in indices if i >> bit & 1]
+        zeros = [i for i in indices if not i >> bit & 1]
+        sides = ({table[i] for i in ones}, {table[i] for i in zeros})
+        yes_no = all(isinstance(table[i], bool) for i in indices)
+        if yes_no and sides == ({True}, {False}):          # the flag itself
+            expr = flags[bit]
+        elif yes_no and sides == ({False}, {True}):
+            expr = ~flags[bit]
+        else:
+            expr = pl.when(flags[bit]).then(build(ones, rest)).otherwise(build(zeros, rest))
         memo[key] = expr
         return expr
 
