@@ -409,17 +409,21 @@ def _chunks(ruleset: RuleSet, decide: Decide, cases: Path, keep: Sequence[str],
     return results.clear(), rejects.clear()
 
 
-def summary_exprs(ruleset: RuleSet) -> list[pl.Expr]:
-    """One count per (action, status) and (conclusion, status): a single-row frame."""
+def summary_exprs(ruleset: RuleSet, where: pl.Expr | None = None) -> list[pl.Expr]:
+    """One count per (action, status) and (conclusion, status): a single-row frame; with
+    `where`, only the rows where it holds are counted."""
     import polars as pl
+
+    def count(test: pl.Expr) -> pl.Expr:
+        return (test if where is None else test & where).sum()
 
     out: list[pl.Expr] = []
     for name in ruleset.actions:
         for status in STATUSES:
-            out.append((pl.col(name) == status).sum().alias(f"{name}\0{status}"))
+            out.append(count(pl.col(name) == status).alias(f"{name}\0{status}"))
     for name in ruleset.conclusions:
         for status in CONCLUSION_STATUSES:
-            out.append((pl.col(f"{name}.status") == status).sum()
+            out.append(count(pl.col(f"{name}.status") == status)
                        .alias(f"{name}.status\0{status}"))
     return out
 
@@ -462,10 +466,16 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
     flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
     with ExitStack() as outputs:
         if out is None:
-            decided = plan.decide(valid, (), provisions=False, statuses_only=True,
+            # one pass: every row decided (a flagged one too, as `evaluate_frame` does), the
+            # flagged ones left out of the counts; no filter, no second scan for the flags
+            decided = plan.decide(checked, (BAD,), provisions=False, statuses_only=True,
                                   complete=complete)
-            counts = decided.select([pl.len().alias(_EVALUATED), *summary_exprs(plan.ruleset)])
-            totals, flags = pl.collect_all([counts, flagged], engine="streaming")
+            good = ~pl.col(BAD)
+            both = decided.select([pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED),
+                                   good.sum().alias(_EVALUATED),
+                                   *summary_exprs(plan.ruleset, good)]) \
+                .collect(engine="streaming")
+            flags, totals = both.select(_ROWS, _REJECTED), both.drop(_ROWS, _REJECTED)
         else:
             temp = outputs.enter_context(atomic_path(out))
             results = plan.decide(valid, keep, provisions, complete=complete)
