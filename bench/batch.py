@@ -133,10 +133,11 @@ def bill_file(n: int, folder: Path, typed: bool = False) -> Path:
     import rules
     from rules.batch.generate import write
 
-    path = folder / f"bill_{n}{'_typed' if typed else ''}.parquet"
+    bill = rules.load()     # (the file name carries the bill's fingerprint: never a stale file)
+    path = folder / f"bill_{n}_{bill.fingerprint[:12]}{'_typed' if typed else ''}.parquet"
     if not path.exists():
         start = time.perf_counter()
-        write(rules.load(), n, path, seed=42, enum_dtype=typed)
+        write(bill, n, path, seed=42, enum_dtype=typed)
         print(f"generated {n:,} bill cases in {time.perf_counter() - start:.1f} s",
               file=sys.stderr)
     return path
