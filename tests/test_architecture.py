@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from rules.semantics.plan import strongly_connected
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "rules"
 
@@ -69,37 +71,7 @@ def _graph() -> tuple[dict[str, set[str]], list[str]]:
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
-    found: list[list[str]] = []
-
-    def strong(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in edges[v]:
-            if w not in index:
-                strong(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for v in edges:
-        if v not in index:
-            strong(v)
-    return found
+    return [sorted(c) for c in strongly_connected(edges) if len(c) > 1]
 
 
 def test_no_import_cycles() -> None:

@@ -221,12 +221,9 @@ class BatchPlan:
         if not ruleset.inferences and not ruleset.constraints:
             return lf
         for stage in plan_of(ruleset).inference_stages:   # (`InferenceStage`)
-            by_fact: dict[str, list[Inference]] = {}
-            for inference in stage.inferences:
-                by_fact.setdefault(inference.fact, []).append(inference)
+            inferred = [self._inferred(fact, group) for fact, group in stage.by_fact.items()]
             for _ in range(stage.rounds):
-                lf = lf.with_columns([self._inferred(fact, group)
-                                      for fact, group in by_fact.items()])
+                lf = lf.with_columns(inferred)
         problems: list[tuple[pl.Expr, pl.Expr]] = []
         for inference in ruleset.inferences:
             condition = self.expr(inference.condition, inline=True).fill_null(False)
@@ -247,7 +244,7 @@ class BatchPlan:
             merged = (pl.col(BAD) | any_of([c for c, _ in problems])).alias(BAD)
         return lf.with_columns(merged)
 
-    def _inferred(self, fact: str, inferences: list[Inference]) -> pl.Expr:
+    def _inferred(self, fact: str, inferences: Sequence[Inference]) -> pl.Expr:
         """A fact after its inferences: where unknown, the value of the first whose condition
         holds."""
         import polars as pl

@@ -461,9 +461,7 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
         raise BatchError(f"{cases}: no column {', '.join(missing)} to keep")
     scan = scan.with_row_index(ROW)
     checked = plan.validate(scan, keep, texts=False)
-    valid = checked.filter(~pl.col(BAD))
     complete = plan.complete(parquet_null_counts(cases))
-    flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
     with ExitStack() as outputs:
         if out is None:
             # one pass: every row decided (a flagged one too, as `evaluate_frame` does), the
@@ -478,7 +476,9 @@ def _run_parquet(plan: BatchPlan, cases: Path, out: Path | None, rejects_path: P
             flags, totals = both.select(_ROWS, _REJECTED), both.drop(_ROWS, _REJECTED)
         else:
             temp = outputs.enter_context(atomic_path(out))
-            results = plan.decide(valid, keep, provisions, complete=complete)
+            results = plan.decide(checked.filter(~pl.col(BAD)), keep, provisions,
+                                  complete=complete)
+            flagged = checked.select(pl.len().alias(_ROWS), pl.col(BAD).sum().alias(_REJECTED))
             sink = results.sink_parquet(temp, compression="zstd", lazy=True)
             flags = pl.collect_all([sink, flagged], engine="streaming")[1]
             totals = pl.scan_parquet(temp).select(

@@ -21,7 +21,7 @@ the surviving outcomes combine.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -121,6 +121,14 @@ class InferenceStage:
 
     inferences: tuple[Inference, ...]
     rounds: int
+
+    @property
+    def by_fact(self) -> dict[str, tuple[Inference, ...]]:
+        """The stage's inferences grouped by the fact they set, in the rule set's order."""
+        grouped: dict[str, list[Inference]] = {}
+        for inference in self.inferences:
+            grouped.setdefault(inference.fact, []).append(inference)
+        return {fact: tuple(group) for fact, group in grouped.items()}
 
 
 class Algebra(Protocol[B]):
@@ -374,24 +382,24 @@ def inference_stages(ruleset: RuleSet) -> tuple[InferenceStage, ...]:
         inferred.setdefault(inference.fact, []).append(inference)
     reads = {fact: {r for i in group for r in ruleset.facts_read(i.condition) if r in inferred}
              for fact, group in inferred.items()}
-    components = _components(reads)
+    components = strongly_connected(reads)
     component_of = {fact: n for n, component in enumerate(components) for fact in component}
-    level: dict[int, int] = {}
+    level: list[int] = []
     for n, component in enumerate(components):   # each after the components it reads
-        level[n] = 1 + max((level[component_of[r]] for fact in component for r in reads[fact]
-                            if component_of[r] != n), default=-1)
+        level.append(1 + max((level[component_of[r]] for fact in component for r in reads[fact]
+                              if component_of[r] != n), default=-1))
     stages: list[InferenceStage] = []
-    for depth in range(1 + max(level.values(), default=-1)):
-        members = {fact for n, c in enumerate(components) if level[n] == depth for fact in c}
-        group = tuple(i for i in ruleset.inferences if i.fact in members)
-        cyclic = [c for c in components if level[component_of[next(iter(c))]] == depth and
-                  (len(c) > 1 or any(f in reads[f] for f in c))]
-        rounds = max((sum(len(inferred[f]) for f in c) for c in cyclic), default=1)
-        stages.append(InferenceStage(group, rounds))
+    for depth in range(1 + max(level, default=-1)):
+        here = [c for n, c in enumerate(components) if level[n] == depth]
+        members = {fact for c in here for fact in c}
+        rounds = max((sum(len(inferred[f]) for f in c) for c in here
+                      if len(c) > 1 or c[0] in reads[c[0]]), default=1)   # a cycle
+        stages.append(InferenceStage(tuple(i for i in ruleset.inferences if i.fact in members),
+                                     rounds))
     return tuple(stages)
 
 
-def _components(edges: dict[str, set[str]]) -> list[list[str]]:
+def strongly_connected(edges: Mapping[str, Iterable[str]]) -> list[list[str]]:
     """Strongly connected components of a graph (Tarjan), each after those it reaches."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -488,4 +496,5 @@ def _guards(provision: Provision, ruleset: RuleSet) -> dict[str, frozenset[Any]]
 
 __all__ = ["Algebra", "Candidate", "DecisionPlan", "Guard", "InferenceStage", "Key",
            "ProvisionPlan", "PythonBools", "Unit", "Window", "build_plan", "definition_levels",
-           "derivation_order", "inference_stages", "plan_of", "window"]
+           "derivation_order", "inference_stages", "plan_of", "strongly_connected",
+           "window"]

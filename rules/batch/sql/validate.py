@@ -271,9 +271,7 @@ class Validation:
         lowering = SqlLowering(ruleset, inline=True)
         stages: list[list[tuple[str, exp.Expression]]] = []
         for inference_stage in plan_of(ruleset).inference_stages:   # (`InferenceStage`)
-            by_fact: dict[str, list[Any]] = {}
-            for inference in inference_stage.inferences:
-                by_fact.setdefault(inference.fact, []).append(inference)
+            by_fact = inference_stage.by_fact
             for _ in range(inference_stage.rounds):
                 stage: list[tuple[str, exp.Expression]] = []
                 for c in columns:
